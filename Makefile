@@ -1,0 +1,102 @@
+# vmsight build.  Sources are discovered by directory, so a new module only
+# needs a file in the right folder:
+#   src/<layer>/**.c  -> libvmsight.a        src/cli/*.c -> vmsight
+#   tests/unit/test_*.c -> one test binary each, linked with the library
+#   fuzz/fuzz_*.c     -> libFuzzer harnesses (make fuzz, clang)
+#   bench/*.c         -> benchmark helpers (make bench)
+#   tools/*.c         -> small programs tests and benches use (built by all)
+# SAN=1 builds everything with ASan+UBSan into build-san/.
+
+CC      ?= cc
+SAN     ?= 0
+PKGS    := libbpf libelf libdw json-c
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -ldw -lz -ljson-c)
+
+ifeq ($(SAN),1)
+BUILD   ?= build-san
+OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+else
+BUILD   ?= build
+OPT     := -O2 -g
+endif
+
+CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra -Werror -Wno-missing-field-initializers \
+           -Iinclude -Isrc $(PKG_CFLAGS) -MMD -MP $(EXTRA_CFLAGS)
+LDFLAGS := $(OPT) $(EXTRA_LDFLAGS)
+LDLIBS  := $(PKG_LIBS) -lncursesw -lm
+
+LIB_SRCS  := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
+CLI_SRCS  := $(sort $(wildcard src/cli/*.c))
+TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
+BENCH_SRCS:= $(sort $(wildcard bench/*.c))
+TOOL_SRCS := $(sort $(wildcard tools/*.c))
+
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_BINS:= $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(BUILD)/tools/%)
+LIB       := $(BUILD)/libvmsight.a
+CLI       := $(BUILD)/vmsight
+
+.PHONY: all lib cli tests test unit-tests demo fuzz bench clean deps install-deps check-deps
+all: $(CLI) $(TEST_BINS) $(TOOL_BINS)
+
+lib: $(LIB)
+cli: $(CLI)
+tests: $(TEST_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(CLI): $(CLI_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/tools/%: tools/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+
+# libFuzzer harnesses: clang, ASan+UBSan, linked against the library sources.
+FUZZ_BUILD := build-fuzz
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined \
+               -Iinclude -Isrc $(PKG_CFLAGS) -Wall -Wextra -Werror -Wno-missing-field-initializers
+FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(FUZZ_BUILD)/%)
+fuzz: $(FUZZ_BINS)
+$(FUZZ_BUILD)/%: fuzz/%.c $(LIB_SRCS)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS) -lm
+
+bench: $(CLI) $(BENCH_BINS)
+
+# The README's two commands.
+deps:
+	./scripts/install-deps
+
+demo: deps
+	$(MAKE) all
+	./scripts/demo
+
+test: deps
+	$(MAKE) all
+	$(MAKE) SAN=1 all
+	./tests/run
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)

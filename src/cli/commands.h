@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The vmsight subcommands.  Each returns the process exit status. */
+#ifndef VMSIGHT_CLI_COMMANDS_H
+#define VMSIGHT_CLI_COMMANDS_H
+
+/* Exit statuses shared by all subcommands. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FINDINGS = 1,  /* `check`: something suspicious found */
+	EXIT_ERROR = 2,     /* the request could not be carried out */
+	EXIT_USAGE = 64,    /* bad command line (EX_USAGE) */
+};
+
+int cmd_info(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_xentrace(int argc, char **argv);
+
+#endif
