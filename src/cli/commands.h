@@ -8,6 +8,7 @@ enum {
 	EXIT_OK = 0,
 	EXIT_FINDINGS = 1,  /* `check`: something suspicious found */
 	EXIT_ERROR = 2,     /* the request could not be carried out */
+	EXIT_PARTIAL = 3,   /* output printed, but incomplete (corrupt guest data) */
 	EXIT_USAGE = 64,    /* bad command line (EX_USAGE) */
 };
 

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Memory sources: where guest physical memory comes from.
+ *
+ * A source answers reads of guest physical addresses.  Every kind (raw RAM
+ * file, ELF core, later LiME, kdump, a QEMU process, Xen) implements the
+ * small vms_source_ops table; nothing above this layer knows which kind it
+ * talks to.  A source may also carry per-vCPU register state (ELF cores
+ * have it, a raw RAM file does not).
+ */
+#ifndef VMSIGHT_SOURCE_H
+#define VMSIGHT_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vmsight/error.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Registers of one vCPU at the time of the snapshot, where known. */
+struct vms_cpu_state {
+	uint64_t rip, rsp;
+	uint64_t cr0, cr2, cr3, cr4;
+	uint64_t gs_base;         /* GS base as loaded (kernel per-CPU in kernel mode) */
+	uint64_t kernel_gs_base;  /* MSR_KERNEL_GS_BASE (swapped-out GS), 0 if unknown */
+	uint64_t idt_base, gdt_base;
+	uint32_t idt_limit, gdt_limit;
+	bool has_kernel_gs_base;
+};
+
+/* One run of guest physical memory backed by the source. */
+struct vms_phys_range {
+	uint64_t start;  /* first guest physical address */
+	uint64_t end;    /* one past the last */
+};
+
+struct vms_source;
+
+struct vms_source_ops {
+	/* Copy @len bytes at guest physical @paddr into @buf.  Fails with
+	 * VMS_ERR_FAULT naming the first address not backed. */
+	struct vms_error *(*read)(struct vms_source *src, uint64_t paddr,
+				  void *buf, size_t len);
+	/* Optional zero-copy access: a pointer to @len bytes at @paddr if
+	 * they are backed contiguously, else NULL. */
+	const void *(*map)(struct vms_source *src, uint64_t paddr, size_t len);
+	void (*destroy)(struct vms_source *src);
+};
+
+struct vms_source {
+	const struct vms_source_ops *ops;
+	const char *kind;                 /* "raw", "elf-core", ... */
+	char *path;                       /* what the user named */
+	bool live;                        /* memory may change while read */
+	struct vms_phys_range *ranges;    /* sorted, disjoint */
+	size_t nr_ranges;
+	struct vms_cpu_state *cpus;       /* NULL if the source has none */
+	size_t nr_cpus;
+	char *vmcoreinfo;                 /* VMCOREINFO note text, if any */
+};
+
+/*
+ * Open a source named by the user.  @spec is a path (a raw RAM file or an
+ * ELF core; the kind is detected from the content).  Errors name the path
+ * and what was wrong with it.
+ */
+struct vms_error *vms_source_open(const char *spec, struct vms_source **ret);
+void vms_source_close(struct vms_source *src);
+
+struct vms_error *vms_source_read(struct vms_source *src, uint64_t paddr,
+				  void *buf, size_t len);
+const void *vms_source_map(struct vms_source *src, uint64_t paddr, size_t len);
+/* Highest backed physical address + 1. */
+uint64_t vms_source_phys_end(const struct vms_source *src);
+/* Total bytes of guest memory the source backs. */
+uint64_t vms_source_phys_size(const struct vms_source *src);
+bool vms_source_is_backed(const struct vms_source *src, uint64_t paddr,
+			  size_t len);
+
+/*
+ * For a raw RAM file from QEMU, guest physical = file offset only for guests
+ * below the PCI hole.  A larger guest's RAM file holds [0, lowmem) at file
+ * offset 0 and the rest at 4 GiB upwards.  Re-lay the file out that way
+ * (lowmem 0 = flat).  Discovery tries the usual QEMU splits by itself.
+ */
+struct vms_error *vms_source_raw_set_lowmem(struct vms_source *src,
+					    uint64_t lowmem);
+bool vms_source_is_raw(const struct vms_source *src);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

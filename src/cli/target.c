@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <bpf/libbpf.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "commands.h"
+#include "target.h"
+
+int cli_fail(const struct cli_target *t, struct vms_error *err)
+{
+	fprintf(stderr, "%s: %s\n", t->prog,
+		err->message[0] ? err->message : vms_error_code_name(err->code));
+	vms_error_free(err);
+	return EXIT_ERROR;
+}
+
+static void log_cb(void *arg, enum vms_log_level level, const char *msg)
+{
+	struct cli_target *t = arg;
+	if (level == VMS_LOG_WARN) {
+		t->warnings++;
+		fprintf(stderr, "%s: warning: %s\n", t->prog, msg);
+	} else if (t->verbose) {
+		fprintf(stderr, "%s: %s\n", t->prog, msg);
+	}
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+bool cli_target_open(struct cli_target *t, const char *spec)
+{
+	/* libbpf prints its own diagnostics by default; ours say enough. */
+	libbpf_set_print(libbpf_quiet);
+	struct vms_error *err = vms_source_open(spec, &t->src);
+	if (err) {
+		cli_fail(t, err);
+		return false;
+	}
+	if (t->verbose)
+		fprintf(stderr, "%s: %s: %s source, %zu range(s), %llu MiB, %zu vCPU state(s)\n",
+			t->prog, spec, t->src->kind, t->src->nr_ranges,
+			(unsigned long long)(vms_source_phys_size(t->src) >> 20),
+			t->src->nr_cpus);
+	struct vms_kernel_options opts = { .log = log_cb, .log_arg = t };
+	err = vms_kernel_open(t->src, &opts, &t->kernel);
+	if (err) {
+		cli_fail(t, err);
+		vms_source_close(t->src);
+		t->src = NULL;
+		return false;
+	}
+	return true;
+}
+
+void cli_target_close(struct cli_target *t)
+{
+	vms_kernel_close(t->kernel);
+	vms_source_close(t->src);
+	t->kernel = NULL;
+	t->src = NULL;
+}

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Opening a source by name, and the generic accessors. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "memory/filemap.h"
+
+static struct vms_error *open_file(const char *path, struct vms_source **ret)
+{
+	struct vms_filemap *fm;
+	struct vms_error *err = vms_filemap_open(path, &fm);
+	if (err)
+		return err;
+	if (fm->file_size >= 4 && !memcmp(fm->data, "\177ELF", 4))
+		err = vms_elfcore_init(fm);
+	else if (fm->file_size < 4096)
+		err = vms_error_create(VMS_ERR_FORMAT,
+			"%s: %llu bytes is too small for a memory image (not ELF, so read as raw RAM)",
+			path, (unsigned long long)fm->file_size);
+	else
+		err = vms_raw_init(fm);
+	if (err) {
+		vms_source_close(&fm->base);
+		return err;
+	}
+	*ret = &fm->base;
+	return NULL;
+}
+
+struct vms_error *vms_source_open(const char *spec, struct vms_source **ret)
+{
+	if (!spec || !*spec)
+		return vms_error_create(VMS_ERR_INVALID, "no memory source named");
+	return open_file(spec, ret);
+}
+
+void vms_source_close(struct vms_source *src)
+{
+	if (!src)
+		return;
+	if (src->ops && src->ops->destroy)
+		src->ops->destroy(src);
+	free(src->path);
+	free(src->ranges);
+	free(src->cpus);
+	free(src->vmcoreinfo);
+	free(src);
+}
+
+struct vms_error *vms_source_read(struct vms_source *src, uint64_t paddr,
+				  void *buf, size_t len)
+{
+	if (paddr + len < paddr)
+		return vms_error_create(VMS_ERR_FAULT,
+			"read of 0x%zx bytes at physical 0x%llx wraps",
+			len, (unsigned long long)paddr);
+	return src->ops->read(src, paddr, buf, len);
+}
+
+const void *vms_source_map(struct vms_source *src, uint64_t paddr, size_t len)
+{
+	if (!src->ops->map || paddr + len < paddr)
+		return NULL;
+	return src->ops->map(src, paddr, len);
+}
+
+uint64_t vms_source_phys_end(const struct vms_source *src)
+{
+	return src->nr_ranges ? src->ranges[src->nr_ranges - 1].end : 0;
+}
+
+uint64_t vms_source_phys_size(const struct vms_source *src)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < src->nr_ranges; i++)
+		total += src->ranges[i].end - src->ranges[i].start;
+	return total;
+}
+
+bool vms_source_is_backed(const struct vms_source *src, uint64_t paddr,
+			  size_t len)
+{
+	if (paddr + len < paddr)
+		return false;
+	size_t lo = 0, hi = src->nr_ranges;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct vms_phys_range *r = &src->ranges[mid];
+		if (paddr < r->start)
+			hi = mid;
+		else if (paddr >= r->end)
+			lo = mid + 1;
+		else
+			return r->end - paddr >= len;
+	}
+	return false;
+}
