@@ -14,6 +14,8 @@ enum {
 
 int cmd_info(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
+int cmd_symbol(int argc, char **argv);
+int cmd_type(int argc, char **argv);
 int cmd_xentrace(int argc, char **argv);
 
 #endif

@@ -14,6 +14,8 @@ struct command {
 static const struct command commands[] = {
 	{ "info", cmd_info, "kernel, KASLR, symbols, BTF and paging of a guest" },
 	{ "ps", cmd_ps, "processes (and threads) of a Linux guest" },
+	{ "symbol", cmd_symbol, "look up kernel symbols by name or address" },
+	{ "type", cmd_type, "structure layouts from the guest's BTF" },
 	{ "xentrace", cmd_xentrace, "analyse a xentrace file (xenalyze reports)" },
 };
 

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* vmsight symbol: name -> address and address -> name+offset, from the
+ * kallsyms recovered out of guest memory. */
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "commands.h"
+#include "target.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: vmsight symbol [--json] [-v] SOURCE NAME|ADDRESS...\n"
+		"Look up kernel symbols: a NAME prints its address and type, an ADDRESS\n"
+		"(0x...) prints the symbol it falls in as name+0xoffset.\n"
+		"Exit status: 0 all found, 1 some not found, 2 error.\n");
+}
+
+int cmd_symbol(int argc, char **argv)
+{
+	struct cli_target t = { .prog = "vmsight symbol" };
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': t.json = true; break;
+		case 'v': t.verbose++; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (argc - optind < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!cli_target_open(&t, argv[optind]))
+		return EXIT_ERROR;
+	struct vms_symtab *tab = vms_kernel_symbols(t.kernel);
+	int rc = EXIT_OK;
+	for (int i = optind + 1; i < argc; i++) {
+		const char *q = argv[i];
+		char *end;
+		errno = 0;
+		unsigned long long addr = 0;
+		bool is_addr = q[0] == '0' && (q[1] == 'x' || q[1] == 'X');
+		if (is_addr) {
+			addr = strtoull(q, &end, 16);
+			if (*end || errno) {
+				fprintf(stderr, "%s: bad address '%s'\n", t.prog, q);
+				rc = EXIT_USAGE;
+				break;
+			}
+		}
+		const struct vms_symbol *s;
+		uint64_t off = 0;
+		s = is_addr ? vms_symtab_by_addr(tab, addr, &off) : vms_symtab_by_name(tab, q);
+		if (!s) {
+			fprintf(stderr, "%s: %s: no such symbol in the guest's kallsyms\n",
+				t.prog, q);
+			rc = EXIT_FINDINGS;
+			continue;
+		}
+		if (t.json) {
+			struct json_object *o = json_object_new_object();
+			char buf[24], type[2] = { s->type, 0 };
+			json_object_object_add(o, "query", json_object_new_string(q));
+			json_object_object_add(o, "name", json_object_new_string(s->name));
+			snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)s->addr);
+			json_object_object_add(o, "address", json_object_new_string(buf));
+			json_object_object_add(o, "type", json_object_new_string(type));
+			json_object_object_add(o, "offset", json_object_new_int64((int64_t)off));
+			if (s->module)
+				json_object_object_add(o, "module", json_object_new_string(s->module));
+			puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+			json_object_put(o);
+		} else if (is_addr) {
+			printf("%s  %s+0x%llx%s%s%s\n", q, s->name, (unsigned long long)off,
+			       s->module ? " [" : "", s->module ? s->module : "",
+			       s->module ? "]" : "");
+		} else {
+			printf("%016llx %c %s\n", (unsigned long long)s->addr, s->type, s->name);
+		}
+	}
+	cli_target_close(&t);
+	return rc;
+}
