@@ -36,6 +36,8 @@ struct task_layout {
 	bool has_nr_threads;
 	struct vms_field cred_uid, cred_euid, cred_gid;
 	struct vms_field kthread_data;      /* struct kthread.data */
+	struct vms_field kthread_full_name; /* struct kthread.full_name (5.17+) */
+	bool has_full_name;
 	struct vms_field worker_desc, worker_current_work;
 	bool has_worker;
 };
@@ -92,6 +94,8 @@ static struct vms_error *layout(struct vms_kernel *k, struct task_layout *L)
 		     vms_ok(need(k, "task_struct", "cpu", &L->cpu));
 	L->has_worker_private = vms_ok(need(k, "task_struct", "worker_private",
 					    &L->worker_private));
+	L->has_full_name = L->has_worker_private &&
+			   vms_ok(need(k, "kthread", "full_name", &L->kthread_full_name));
 	L->has_worker = L->has_worker_private &&
 			vms_ok(need(k, "kthread", "data", &L->kthread_data)) &&
 			vms_ok(need(k, "worker", "desc", &L->worker_desc)) &&
@@ -139,6 +143,20 @@ static void truncate_walk(struct walk *w, const char *fmt, uint64_t addr,
 	vms_kernel_log(w->k, VMS_LOG_WARN, "task walk stopped: %s", w->res->reason);
 }
 
+/* The name /proc shows for a kernel thread whose name did not fit in
+ * comm: kthread->full_name (get_kthread_comm()). */
+static void kthread_full_name(struct walk *w, struct vms_task *t, const uint8_t *buf)
+{
+	const struct task_layout *L = &w->L;
+	uint64_t kthread = vms_le64(buf + L->worker_private.offset), name;
+	char full[64];
+	if (!kthread ||
+	    !vms_ok(vms_kernel_read_u64(w->k, kthread + L->kthread_full_name.offset, &name)) ||
+	    !name || !vms_ok(vms_kernel_read_string(w->k, name, full, sizeof(full))))
+		return;
+	snprintf(t->comm, sizeof(t->comm), "%s", full);
+}
+
 /* The name /proc shows for a workqueue worker: comm plus its last work's
  * description (wq_worker_comm()). */
 static void worker_comm(struct walk *w, struct vms_task *t, const uint8_t *buf)
@@ -184,8 +202,10 @@ static struct vms_error *read_task(struct walk *w, uint64_t addr,
 	memcpy(t->base_comm, b + L->comm.offset, 15);
 	t->base_comm[15] = '\0';
 	snprintf(t->comm, sizeof(t->comm), "%s", t->base_comm);
-	if ((t->flags & PF_WQ_WORKER) && w->L.has_worker)
+	if ((t->flags & PF_WQ_WORKER) && L->has_worker)
 		worker_comm(w, t, b);
+	else if (t->kthread && L->has_full_name)
+		kthread_full_name(w, t, b);
 
 	uint64_t parent = vms_le64(b + L->real_parent.offset);
 	uint32_t ptgid = 0;
