@@ -71,6 +71,16 @@ struct vms_source {
 struct vms_error *vms_source_open(const char *spec, struct vms_source **ret);
 void vms_source_close(struct vms_source *src);
 
+/*
+ * A source over memory the caller already holds: @size bytes at @data are
+ * guest physical [@phys_base, @phys_base + @size).  Not copied: @data must
+ * outlive the source.  @name is used in error messages.  For tests, fuzzing
+ * and embedding.
+ */
+struct vms_error *vms_source_from_buffer(const void *data, size_t size,
+					 uint64_t phys_base, const char *name,
+					 struct vms_source **ret);
+
 struct vms_error *vms_source_read(struct vms_source *src, uint64_t paddr,
 				  void *buf, size_t len);
 const void *vms_source_map(struct vms_source *src, uint64_t paddr, size_t len);
