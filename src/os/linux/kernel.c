@@ -326,28 +326,59 @@ static void free_discovery(struct vms_kernel *k)
 	k->image = NULL;
 }
 
-static struct vms_error *discover_image(struct vms_kernel *k)
+/*
+ * A raw RAM file bigger than QEMU's PCI hole may be split (see
+ * vms_source_raw_set_lowmem()).  Page tables allocated late sit high in
+ * RAM, so a wrong layout shows as a kernel image that stops early: keep the
+ * layout under which the image mapping runs longest.
+ */
+static struct vms_error *find_kernel_any_layout(struct vms_kernel *k)
 {
-	struct vms_error *err = vms_x86_64_find_kernel(k->src, false, &k->map);
-	if (err && vms_source_is_raw(k->src) && vms_source_phys_size(k->src) > (2ULL << 30)) {
-		static const uint64_t splits[] = { 3ULL << 30, 2ULL << 30,
-						   0xe0000000ULL, 0xb0000000ULL };
-		for (size_t i = 0; err && i < VMS_ARRAY_SIZE(splits); i++) {
-			struct vms_error *lerr = vms_source_raw_set_lowmem(k->src, splits[i]);
-			if (lerr) {
-				vms_error_free(lerr);
-				continue;
-			}
-			vms_error_free(err);
+	static const uint64_t splits[] = { 0, 3ULL << 30, 2ULL << 30,
+					   0xe0000000ULL, 0xb0000000ULL };
+	uint64_t best = 0, best_size = 0;
+	struct vms_error *first_err = NULL;
+	for (size_t i = 0; i < VMS_ARRAY_SIZE(splits); i++) {
+		if (splits[i] && splits[i] >= vms_source_phys_size(k->src))
+			continue;
+		struct vms_error *err = vms_source_raw_set_lowmem(k->src, splits[i]);
+		if (!err)
 			err = vms_x86_64_find_kernel(k->src, false, &k->map);
-			if (!err)
-				k->info.ram_layout_lowmem = splits[i];
-		}
 		if (err) {
-			vms_error_free(vms_source_raw_set_lowmem(k->src, 0));
-			k->info.ram_layout_lowmem = 0;
+			if (!first_err)
+				first_err = err;
+			else
+				vms_error_free(err);
+			continue;
+		}
+		vms_kernel_log(k, VMS_LOG_DEBUG,
+			       "RAM file split at 0x%llx: kernel image of %llu MiB mapped",
+			       (unsigned long long)splits[i],
+			       (unsigned long long)(k->map.image_size >> 20));
+		if (k->map.image_size > best_size) {
+			best_size = k->map.image_size;
+			best = splits[i];
 		}
 	}
+	if (!best_size) {
+		vms_error_free(vms_source_raw_set_lowmem(k->src, 0));
+		return first_err;
+	}
+	vms_error_free(first_err);
+	k->info.ram_layout_lowmem = best;
+	struct vms_error *err = vms_source_raw_set_lowmem(k->src, best);
+	if (!err)
+		err = vms_x86_64_find_kernel(k->src, false, &k->map);
+	return err;
+}
+
+static struct vms_error *discover_image(struct vms_kernel *k)
+{
+	struct vms_error *err;
+	if (vms_source_is_raw(k->src) && vms_source_phys_size(k->src) > (2ULL << 30))
+		err = find_kernel_any_layout(k);
+	else
+		err = vms_x86_64_find_kernel(k->src, false, &k->map);
 	if (err && err->code == VMS_ERR_NOT_FOUND) {
 		vms_kernel_log(k, VMS_LOG_INFO,
 			       "no kernel page table in vCPU state or the first MiB; scanning all of %s (slow)",
@@ -443,6 +474,15 @@ static struct vms_error *discover(struct vms_kernel *k)
 		if ((err = vms_source_raw_set_lowmem(k->src, lowmem)))
 			return err;
 		k->info.ram_layout_lowmem = lowmem;
+		if (k->map.text_paddr + k->map.image_size <= lowmem &&
+		    k->map.pgd < lowmem) {
+			/* Image and top-level table lie below the split, where
+			 * nothing moved: keep what was parsed from them. */
+			vms_addrspace_flush(&k->as);
+			if ((err = load_image(k)))
+				return err;
+			break;
+		}
 		free_discovery(k);
 	}
 	struct vms_kernel_info *in = &k->info;
