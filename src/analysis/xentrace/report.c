@@ -1,0 +1,575 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* End-of-run reports of the xentrace analyzer: --summary, --report-pcpu,
+ * --interval-* rows (text or CSV) and scatterplot output (text + SVG). */
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xt_priv.h"
+
+static double secs(const struct vms_xt_analyzer *a, uint64_t c)
+{
+	return (double)c / (double)a->o.cpu_hz;
+}
+
+static uint32_t nsamples(const struct xt_sum *s)
+{
+	return s->count > s->sample_size ? s->sample_size : s->count;
+}
+
+/* count  seconds  avg  {p5|p50|p95}, time-weighted percentiles */
+static void print_time_sum(struct vms_xt_analyzer *a, struct xt_sum *s, const char *label)
+{
+	if (!s->count)
+		return;
+	int64_t avg = (int64_t)(s->cycles / s->count);
+	if (a->samples.size) {
+		uint32_t n = nsamples(s);
+		int64_t p50 = xt_pct_weighted(s->sample, n, 50);
+		int64_t p5 = xt_pct_weighted(s->sample, n, 5);
+		int64_t p95 = xt_pct_weighted(s->sample, n, 95);
+		fprintf(a->out, "%s: %7u %5.2fs %6" PRId64 " {%6" PRId64 "|%6" PRId64 "|%6" PRId64 "}\n",
+			label, s->count, secs(a, s->cycles), avg, p5, p50, p95);
+	} else {
+		fprintf(a->out, "%s: %7u %5.2fs %6" PRId64 "\n", label, s->count, secs(a, s->cycles), avg);
+	}
+}
+
+/* cpu affinity: count avg {p5|p50|p95}, count percentiles */
+static void print_affinity(struct vms_xt_analyzer *a, struct xt_sum *s, const char *label)
+{
+	if (!s->count)
+		return;
+	int64_t avg = (int64_t)(s->cycles / s->count);
+	if (a->samples.size) {
+		uint32_t n = nsamples(s);
+		int64_t p50 = xt_pct_count(s->sample, n, 50);
+		int64_t p5 = xt_pct_count(s->sample, n, 5);
+		int64_t p95 = xt_pct_count(s->sample, n, 95);
+		fprintf(a->out, "%s: %7u %6" PRId64 " {%6" PRId64 "|%6" PRId64 "|%6" PRId64 "}\n",
+			label, s->count, avg, p5, p50, p95);
+	} else {
+		fprintf(a->out, "%s: %7u %6" PRId64 "\n", label, s->count, avg);
+	}
+}
+
+/* events seconds %-of-trace avg cyc {p5|p50|p95}, count percentiles */
+static void print_event_sum(struct vms_xt_analyzer *a, struct xt_sum *s, const char *label)
+{
+	if (!s->event_count)
+		return;
+	double pct = a->total_cycles ? (double)(s->cycles * 100) / (double)a->total_cycles : 0;
+	int64_t avg = s->count ? (int64_t)(s->cycles / s->count) : 0;
+	fputs(label, a->out);
+	if (a->samples.size) {
+		uint32_t n = nsamples(s);
+		int64_t p50 = xt_pct_count(s->sample, n, 50);
+		int64_t p5 = xt_pct_count(s->sample, n, 5);
+		int64_t p95 = xt_pct_count(s->sample, n, 95);
+		fprintf(a->out, " %7u %5.2fs %5.2f%% %5" PRId64 " cyc {%5" PRId64 "|%5" PRId64 "|%5" PRId64 "}\n",
+			s->event_count, secs(a, s->cycles), pct, avg, p5, p50, p95);
+	} else {
+		fprintf(a->out, " %7u %5.2fs %5.2f%% %5" PRId64 " cyc\n", s->event_count,
+			secs(a, s->cycles), pct, avg);
+	}
+}
+
+static void volume_summary(struct vms_xt_analyzer *a, struct xt_pcpu *p)
+{
+	for (int j = 0; j < TL_MAX; j++) {
+		if (!p->vol[j])
+			continue;
+		fprintf(a->out, " %-6s: %10" PRIu64 "\n", xt_toplevel_name[j], p->vol[j]);
+		if (j == TL_SCHED && p->vol_sched_verbose)
+			fprintf(a->out, " +-verbose: %10" PRIu64 "\n", p->vol_sched_verbose);
+		if (j == TL_HVM)
+			for (int k = 0; k < HV_MAX; k++)
+				if (p->vol_hvm[k])
+					fprintf(a->out, " +-%-7s: %10" PRIu64 "\n", xt_hvm_vol_name[k], p->vol_hvm[k]);
+	}
+}
+
+static void print_handlers(struct vms_xt_analyzer *a, struct xt_hvm *h, unsigned er)
+{
+	char label[64];
+	for (struct xt_hnode *n = h->handlers[er]; n; n = n->next) {
+		switch (n->kind) {
+		case HK_GENERIC:
+			snprintf(label, sizeof(label), "   %s ", xt_handler_name[n->id] ? xt_handler_name[n->id] : "?");
+			print_event_sum(a, &n->s, label);
+			break;
+		case HK_VMCALL:
+			for (int i = 0; i < XT_HYPERCALL_MAX; i++) {
+				/* xenalyze pools 38+ as "max" (and misnames them in
+				 * PV, bug #4); we name each number Xen defines. */
+				char num[16];
+				const char *nm = xt_hypercall_name[i];
+				if (!nm) {
+					snprintf(num, sizeof(num), "#%d", i);
+					nm = num;
+				}
+				snprintf(label, sizeof(label), "    [%10s] ", nm);
+				print_event_sum(a, &h->vmcall[i], label);
+			}
+			snprintf(label, sizeof(label), "    [%10s] ", "max");
+			print_event_sum(a, &h->vmcall[XT_HYPERCALL_MAX], label);
+			break;
+		case HK_INTR:
+			for (int i = 0; i < 256; i++) {
+				if (!h->extint[i])
+					continue;
+				if (xt_extint_name[i])
+					fprintf(a->out, "  %10s(%3d): %u\n", xt_extint_name[i], i, h->extint[i]);
+				else
+					fprintf(a->out, "            [%3d]: %u\n", i, h->extint[i]);
+			}
+			if (h->extint[256])
+				fprintf(a->out, "  Other:         : %u\n", h->extint[256]);
+			break;
+		case HK_MMIO: {
+			static const char *const mn[4] = { "?", "npf", "apic", "unknown" };
+			snprintf(label, sizeof(label), "   mmio %s ", mn[n->id & 3]);
+			print_event_sum(a, &h->mmio[n->id & 3], label);
+			break;
+		}
+		}
+	}
+}
+
+static void io_summary(struct vms_xt_analyzer *a, struct xt_ioaddr *list, const char *title)
+{
+	if (!list)
+		return;
+	fprintf(a->out, "%s\n", title);
+	char label[64];
+	for (; list; list = list->next) {
+		for (int dir = 0; dir < 2; dir++) {
+			if (list->va)
+				snprintf(label, sizeof(label), "%8" PRIx64 "@%8x:[%c] ", list->pa, list->va, dir ? 'w' : 'r');
+			else
+				snprintf(label, sizeof(label), "%8" PRIx64 ":[%c] ", list->pa, dir ? 'w' : 'r');
+			print_event_sum(a, &list->s[dir], label);
+		}
+	}
+}
+
+static void hvm_summary(struct vms_xt_analyzer *a, struct xt_hvm *h)
+{
+	if (!h->summary_info)
+		return;
+	char label[64];
+	fprintf(a->out, "Exit reasons:\n");
+	for (unsigned i = 0; i <= XT_EXIT_MAX; i++) {
+		const char *nm = i < XT_EXIT_MAX ? xt_exit_name(h->svm, i) : NULL;
+		if (nm)
+			snprintf(label, sizeof(label), " %-20s ", nm);
+		else if (i < XT_EXIT_MAX)
+			snprintf(label, sizeof(label), " %20u ", i);
+		else
+			snprintf(label, sizeof(label), " %20s ", "(out of range)");
+		print_event_sum(a, &h->exit[i], label);
+		print_handlers(a, h, i);
+	}
+	fprintf(a->out, "Guest interrupt counts:\n");
+	for (int i = 0; i < XT_GUEST_INT_MAX; i++) {
+		if (!h->gi[i].count)
+			continue;
+		fprintf(a->out, "  [%3d] %u\n", i, h->gi[i].count);
+		for (int j = 1; j < 4; j++) {
+			snprintf(label, sizeof(label), "   * %s", xt_gi_case_name[j]);
+			print_time_sum(a, &h->gi[i].runtime[j], label);
+		}
+	}
+	if (h->gi[XT_GUEST_INT_MAX].count)
+		fprintf(a->out, "  [%d+] %u\n", XT_GUEST_INT_MAX, h->gi[XT_GUEST_INT_MAX].count);
+	io_summary(a, h->pio, "IO address summary:");
+	io_summary(a, h->mmio_list, "MMIO address summary:");
+}
+
+static void pv_summary(struct vms_xt_analyzer *a, struct xt_pv *pv)
+{
+	if (!pv->summary_info)
+		return;
+	fprintf(a->out, "PV events:\n");
+	for (int i = 0; i < PVE_MAX; i++) {
+		uint32_t c = pv->count[i];
+		if (i == PVE_HYPERCALL_V2)
+			c += pv->count[PVE_HYPERCALL_SUBCALL];
+		if (!c || !xt_pv_name[i])
+			continue;
+		fprintf(a->out, "  %s  %u\n", xt_pv_name[i], c);
+		if (i == PVE_HYPERCALL || i == PVE_HYPERCALL_V2) {
+			for (int j = 0; j <= XT_HYPERCALL_MAX; j++) {
+				if (!pv->hypercall[j])
+					continue;
+				char num[16];
+				const char *nm = j < XT_HYPERCALL_MAX ? xt_hypercall_name[j] : "max";
+				if (!nm) {
+					snprintf(num, sizeof(num), "#%d", j);
+					nm = num;
+				}
+				fprintf(a->out, "    %-29s[%2d]: %6u\n", nm, j, pv->hypercall[j]);
+			}
+		} else if (i == PVE_TRAP) {
+			for (int j = 0; j < 32; j++)
+				if (pv->trap[j])
+					fprintf(a->out, "    [%d] %u\n", j, pv->trap[j]);
+		}
+	}
+}
+
+static void vcpu_summary(struct vms_xt_analyzer *a, struct xt_vcpu *v)
+{
+	char label[32];
+	fprintf(a->out, "-- v%d --\n", v->vid);
+	if (v->pcpu_tsc && v->p) {
+		if (!v->aff_pcpu)
+			v->aff_pcpu = calloc(XT_MAX_CPUS, sizeof(*v->aff_pcpu));
+		xt_sum_add(&v->aff_all, a->last_tsc - v->pcpu_tsc, &a->samples);
+		if (v->aff_pcpu)
+			xt_sum_add(&v->aff_pcpu[v->p->pid], a->last_tsc - v->pcpu_tsc, &a->samples);
+		v->pcpu_tsc = 0;
+	}
+	fprintf(a->out, " Runstates:\n");
+	for (int i = 0; i < RS_MAX; i++) {
+		snprintf(label, sizeof(label), "  %8s", xt_runstate_name[i]);
+		print_time_sum(a, &v->runstates[i], label);
+		if (i == RS_RUNNABLE)
+			for (int j = 0; j < RN_MAX; j++) {
+				if (j == RN_INVALID)
+					continue;
+				snprintf(label, sizeof(label), "    %8s", xt_runnable_name[j]);
+				print_time_sum(a, &v->runnable[j], label);
+			}
+	}
+	print_affinity(a, &v->aff_all, " cpu affinity");
+	if (v->aff_pcpu)
+		for (int i = 0; i < XT_MAX_CPUS; i++) {
+			snprintf(label, sizeof(label), "   [%d]", i);
+			print_affinity(a, &v->aff_pcpu[i], label);
+		}
+	if (v->data_type == 1)
+		hvm_summary(a, v->hvm);
+	else if (v->data_type == 2)
+		pv_summary(a, v->pv);
+}
+
+static void domain_summary(struct vms_xt_analyzer *a, struct xt_domain *d)
+{
+	char label[40];
+	fprintf(a->out, " Runstates:\n");
+	for (int i = 0; i < DS_MAX; i++) {
+		snprintf(label, sizeof(label), "  %8s", xt_domain_runstate_name[i]);
+		print_time_sum(a, &d->runstates[i], label);
+	}
+	fprintf(a->out, " Grant table ops:\n  Done by:\n  Done for:\n");
+	fprintf(a->out, " Populate-on-demand:\n  Populated:\n  Reclaim order:\n  Reclaim contexts:\n");
+	for (int i = 0; i < XT_MAX_CPUS; i++)
+		if (d->vcpu[i])
+			vcpu_summary(a, d->vcpu[i]);
+	fprintf(a->out, "Emulate eip list\n");
+}
+
+static const char *hz_string(uint64_t hz, char *buf, size_t len)
+{
+	float v;
+	char suf;
+	if (hz > 1000000000ULL) { v = (float)hz / 1e9f; suf = 'G'; }
+	else if (hz > 1000000ULL) { v = (float)hz / 1e6f; suf = 'M'; }
+	else if (hz > 1000ULL) { v = (float)hz / 1e3f; suf = 'k'; }
+	else { v = (float)hz; suf = ' '; }
+	snprintf(buf, len, "%1.2f %cHz", (double)v, suf);
+	return buf;
+}
+
+void xt_report_summary(struct vms_xt_analyzer *a)
+{
+	char hz[32];
+	fprintf(a->out, "Total time: %.2f seconds (using cpu speed %s)\n",
+		secs(a, a->total_cycles), hz_string(a->o.cpu_hz, hz, sizeof(hz)));
+	fprintf(a->out, "--- Log volume summary ---\n");
+	for (int i = 0; i < XT_MAX_CPUS; i++) {
+		struct xt_pcpu *p = &a->pcpu[i];
+		if (!p->summary)
+			continue;
+		fprintf(a->out, " - cpu %d -\n", i);
+		volume_summary(a, p);
+	}
+	if (a->o.show_default_domain) {
+		fprintf(a->out, "|-- Default domain --|\n");
+		for (int i = 0; i < XT_MAX_CPUS; i++)
+			if (a->default_domain.vcpu[i])
+				vcpu_summary(a, a->default_domain.vcpu[i]);
+	}
+	for (struct xt_domain *d = a->domains; d; d = d->next) {
+		fprintf(a->out, "|-- Domain %d --|\n", d->did);
+		domain_summary(a, d);
+	}
+}
+
+void xt_report_pcpu(struct vms_xt_analyzer *a)
+{
+	int active = 0;
+	for (int i = 0; i < XT_MAX_CPUS; i++) {
+		struct xt_pcpu *p = &a->pcpu[i];
+		if (!p->summary)
+			continue;
+		fprintf(a->out, "pcpu %d\n", i);
+		print_time_sum(a, &p->time.running, " running");
+		print_time_sum(a, &p->time.idle, "    idle");
+		print_time_sum(a, &p->time.lost, "    lost");
+		if (p->time.running.count)
+			active++;
+	}
+	fprintf(a->out, "Total active cpus: %d\n", active);
+}
+
+/* ---- intervals ---- */
+
+void xt_interval_add_domain(struct vms_xt_analyzer *a, struct xt_domain *d)
+{
+	if (a->o.interval == VMS_XT_INTERVAL_DOMAIN_TOTAL_TIME) {
+		bool listed = false;
+		for (int i = 0; i < a->o.n_interval_domains; i++)
+			if (a->o.interval_domains[i] == d->did)
+				listed = true;
+		if (!listed)
+			return;
+	}
+	if (a->n_icols == a->cap_icols) {
+		int cap = a->cap_icols ? a->cap_icols * 2 : 16;
+		struct xt_domain **n = realloc(a->icols, (size_t)cap * sizeof(*n));
+		if (!n)
+			return;
+		a->icols = n;
+		a->cap_icols = cap;
+	}
+	d->interval_col = a->n_icols;
+	a->icols[a->n_icols++] = d;
+}
+
+static void time_str(struct vms_xt_analyzer *a, uint64_t tsc, char *buf, size_t len)
+{
+	unsigned s, ns;
+	xt_time(a, tsc, &s, &ns);
+	snprintf(buf, len, "%u.%09u", s, ns);
+}
+
+void xt_interval_row(struct vms_xt_analyzer *a)
+{
+	char t[32];
+	time_str(a, a->interval_start, t, sizeof(t));
+	if (a->o.interval == VMS_XT_INTERVAL_DOMAIN_TOTAL_TIME) {
+		/* listed form: columns in the order given */
+		fputs(t, a->out);
+		for (int i = 0; i < a->o.n_interval_domains; i++) {
+			struct xt_domain *d = NULL;
+			for (int j = 0; j < a->n_icols; j++)
+				if (a->icols[j]->did == a->o.interval_domains[i])
+					d = a->icols[j];
+			if (d) {
+				fprintf(a->out, a->o.interval_csv ? ",%.02f" : " %.02f",
+					(double)(d->total_time.interval_cycles * 100) / (double)a->interval_cycles);
+				d->total_time.interval_cycles = 0;
+			} else {
+				fputs(a->o.interval_csv ? ",0.00" : " 0.0", a->out);
+			}
+		}
+		fputc('\n', a->out);
+		return;
+	}
+	if (!a->o.interval_csv) {
+		fputs(t, a->out);
+		for (int i = 0; i < a->n_icols; i++) {
+			struct xt_domain *d = a->icols[i];
+			fprintf(a->out, " %.02f", (double)(d->total_time.interval_cycles * 100) /
+				(double)a->interval_cycles);
+			d->total_time.interval_cycles = 0;
+		}
+		fputc('\n', a->out);
+		return;
+	}
+	/* CSV: keep rows until the end so the header (all columns) comes
+	 * first; columns that did not exist yet are 0. */
+	size_t len = strlen(t) + 1 + (size_t)a->n_icols * 24;
+	char *row = malloc(len);
+	if (!row)
+		return;
+	size_t n = (size_t)snprintf(row, len, "%s", t);
+	for (int i = 0; i < a->n_icols; i++) {
+		struct xt_domain *d = a->icols[i];
+		n += (size_t)snprintf(row + n, len - n, ",%.02f", (double)(d->total_time.interval_cycles * 100) /
+				      (double)a->interval_cycles);
+		d->total_time.interval_cycles = 0;
+	}
+	if (a->n_irows == a->cap_irows) {
+		size_t cap = a->cap_irows ? a->cap_irows * 2 : 64;
+		char **nr = realloc(a->irows, cap * sizeof(*nr));
+		if (!nr) {
+			free(row);
+			return;
+		}
+		a->irows = nr;
+		a->cap_irows = cap;
+	}
+	a->irows[a->n_irows++] = row;
+}
+
+void xt_interval_tail(struct vms_xt_analyzer *a)
+{
+	if (a->o.interval == VMS_XT_INTERVAL_DOMAIN_TOTAL_TIME && !a->o.interval_csv)
+		return; /* the listed form has no header, as in xenalyze */
+	if (a->o.interval == VMS_XT_INTERVAL_DOMAIN_TOTAL_TIME)
+		return; /* CSV header already printed first */
+	if (!a->o.interval_csv) {
+		fputs("time", a->out);
+		for (int i = 0; i < a->n_icols; i++)
+			fprintf(a->out, " %d", a->icols[i]->did);
+		fputc('\n', a->out);
+		return;
+	}
+	fputs("time", a->out);
+	for (int i = 0; i < a->n_icols; i++)
+		fprintf(a->out, ",d%d", a->icols[i]->did);
+	fputc('\n', a->out);
+	for (size_t r = 0; r < a->n_irows; r++) {
+		int commas = 0;
+		for (const char *c = a->irows[r]; *c; c++)
+			commas += *c == ',';
+		fputs(a->irows[r], a->out);
+		for (int i = commas; i < a->n_icols; i++)
+			fputs(",0.00", a->out);
+		fputc('\n', a->out);
+	}
+}
+
+/* ---- scatterplots ---- */
+
+static void svg_point(struct vms_xt_analyzer *a, const char *series, uint64_t tsc, double y)
+{
+	if (!a->o.scatter_svg)
+		return;
+	if (!a->svg_tmp)
+		a->svg_tmp = tmpfile();
+	if (a->svg_tmp) {
+		unsigned s, ns;
+		xt_time(a, tsc, &s, &ns);
+		fprintf(a->svg_tmp, "%s %.9f %.17g\n", series, s + ns / 1e9, y);
+	}
+}
+
+/* Addresses and counters: exact unsigned (xenalyze printed rips as
+ * negative decimals, its bug #9). */
+void xt_scatter_u64(struct vms_xt_analyzer *a, const char *series, uint64_t tsc, uint64_t y)
+{
+	char t[32];
+	time_str(a, tsc, t, sizeof(t));
+	if (!strcmp(series, "vmexit"))
+		fprintf(a->out, "%s %" PRIu64 "\n", t, y);
+	else
+		fprintf(a->out, "%s %s %" PRIu64 "\n", series, t, y);
+	svg_point(a, series, tsc, (double)y);
+}
+
+void xt_scatter_point(struct vms_xt_analyzer *a, const char *series,
+		      uint64_t tsc, double y)
+{
+	char t[32];
+	time_str(a, tsc, t, sizeof(t));
+	bool bare = !strcmp(series, "vmexit") || !strcmp(series, "io") ||
+		    !strcmp(series, "wake-to-halt");
+	enum vms_xt_scatter_kind k = a->o.scatter;
+	if (bare)
+		fprintf(a->out, "%s %.0f\n", t, y);
+	else if (k == VMS_XT_SCATTER_RUNSTATE_TIME)
+		fprintf(a->out, "%s %s %.9f\n", series, t, y);
+	else
+		fprintf(a->out, "%s %s %.0f\n", series, t, y);
+	svg_point(a, series, tsc, y);
+}
+
+static const char *const palette[8] = {
+	"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+	"#e377c2", "#7f7f7f",
+};
+
+struct vms_error *xt_scatter_svg(struct vms_xt_analyzer *a)
+{
+	if (!a->o.scatter_svg)
+		return NULL;
+	FILE *f = fopen(a->o.scatter_svg, "w");
+	if (!f)
+		return vms_error_create(VMS_ERR_IO, "%s: cannot create SVG", a->o.scatter_svg);
+	double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
+	char series[64], names[8][64];
+	int nseries = 0;
+	double x, y;
+	uint64_t npts = 0;
+	if (a->svg_tmp) {
+		rewind(a->svg_tmp);
+		while (fscanf(a->svg_tmp, "%63s %lf %lf", series, &x, &y) == 3) {
+			npts++;
+			xmin = fmin(xmin, x); xmax = fmax(xmax, x);
+			ymin = fmin(ymin, y); ymax = fmax(ymax, y);
+		}
+	}
+	if (!npts) { xmin = 0; xmax = 1; ymin = 0; ymax = 1; }
+	if (xmax <= xmin) xmax = xmin + 1;
+	if (ymax <= ymin) ymax = ymin + 1;
+	const double W = 900, H = 500, L = 90, R = 160, T = 30, B = 50;
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+		"font-family=\"sans-serif\" font-size=\"12\">\n"
+		"<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", W, H);
+	fprintf(f, "<text x=\"%.0f\" y=\"18\" font-size=\"14\">vmsight xentrace scatterplot (%" PRIu64 " points)</text>\n",
+		L, npts);
+	fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" stroke=\"black\"/>\n",
+		L, T, W - L - R, H - T - B);
+	for (int i = 0; i <= 4; i++) {
+		double fx = L + (W - L - R) * i / 4, fy = H - B - (H - T - B) * i / 4;
+		fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%.3f</text>\n", fx, H - B + 16,
+			xmin + (xmax - xmin) * i / 4);
+		fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%.4g</text>\n", L - 4, fy + 4,
+			ymin + (ymax - ymin) * i / 4);
+	}
+	fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">time (s)</text>\n", L + (W - L - R) / 2, H - 12);
+	if (a->svg_tmp) {
+		rewind(a->svg_tmp);
+		/* Points beyond 200k are thinned so the file stays openable. */
+		uint64_t step = npts > 200000 ? npts / 200000 + 1 : 1, i = 0;
+		while (fscanf(a->svg_tmp, "%63s %lf %lf", series, &x, &y) == 3) {
+			int si = 0;
+			while (si < nseries && strcmp(names[si], series))
+				si++;
+			if (si == nseries && nseries < 8)
+				snprintf(names[nseries++], sizeof(names[0]), "%s", series);
+			if (si >= 8)
+				si = 7;
+			if (i++ % step)
+				continue;
+			fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"1.5\" fill=\"%s\"/>\n",
+				L + (x - xmin) / (xmax - xmin) * (W - L - R),
+				H - B - (y - ymin) / (ymax - ymin) * (H - T - B), palette[si]);
+		}
+	}
+	for (int i = 0; i < nseries; i++)
+		fprintf(f, "<text x=\"%.0f\" y=\"%d\" fill=\"%s\">%s</text>\n", W - R + 10, 40 + 16 * i,
+			palette[i], names[i]);
+	fprintf(f, "</svg>\n");
+	if (fclose(f))
+		return vms_error_create(VMS_ERR_IO, "%s: write failed", a->o.scatter_svg);
+	return NULL;
+}
+
+struct vms_error *vms_xt_finish(struct vms_xt_analyzer *a)
+{
+	if (a->o.interval != VMS_XT_INTERVAL_NONE)
+		xt_interval_tail(a);
+	if (a->o.summary)
+		xt_report_summary(a);
+	if (a->o.report_pcpu)
+		xt_report_pcpu(a);
+	fflush(a->out);
+	return xt_scatter_svg(a);
+}

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Internal state of the xentrace analyzer (not public API). */
+#ifndef VMSIGHT_XT_PRIV_H
+#define VMSIGHT_XT_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <vmsight/xentrace.h>
+
+#define XT_MAX_CPUS VMS_XT_MAX_CPUS
+#define XT_IDLE_DOMAIN 32767
+#define XT_DEFAULT_DOMAIN 32768
+
+/* Event ids */
+#define XT_LOST_RECORDS      0x0001f001u
+#define XT_WRAP_BUFFER       0x0001f002u
+#define XT_CPU_CHANGE        0x0001f003u
+#define XT_LOST_RECORDS_END  0x0001f032u  /* internal, never in files */
+#define XT_64_FLAG           0x100u
+#define XT_HVM_HANDLER       0x00082000u
+
+enum { RS_RUNNING, RS_RUNNABLE, RS_BLOCKED, RS_OFFLINE, RS_LOST, RS_QUEUED,
+       RS_INIT, RS_MAX };
+enum { RN_WAKE, RN_PREEMPT, RN_OTHER, RN_INVALID, RN_MAX };
+enum { DS_BLOCKED, DS_PARTIAL_RUN, DS_FULL_RUN, DS_PARTIAL_CONTENTION,
+       DS_CONCURRENCY_HAZARD, DS_FULL_CONTENTION, DS_LOST, DS_MAX };
+enum { TL_GEN, TL_SCHED, TL_DOM0OP, TL_HVM, TL_MEM, TL_PV, TL_SHADOW, TL_HW,
+       TL_MAX };
+enum { HV_VMENTRY, HV_VMEXIT, HV_HANDLER, HV_EMUL, HV_MAX };
+
+#define XT_EXIT_MAX 1025          /* SVM NPF is 1024 */
+#define XT_HYPERCALL_NAMED 38     /* xenalyze's table size */
+#define XT_HYPERCALL_MAX 64       /* ours */
+#define XT_GUEST_INT_MAX 256
+#define XT_HANDLER_MAX 0x28
+
+/* A bucket of durations: count, sum and percentile samples. */
+struct xt_sum {
+	uint32_t event_count;  /* incl. zero-length events */
+	uint32_t count;        /* non-zero events */
+	uint64_t cycles;
+	int64_t *sample;
+	uint32_t sample_size;
+	uint64_t interval_cycles;
+};
+
+struct xt_cfg_samples { int size, max; };
+void xt_sum_add(struct xt_sum *s, uint64_t c, const struct xt_cfg_samples *cfg);
+void xt_sum_free(struct xt_sum *s);
+int64_t xt_pct_count(int64_t *a, uint32_t n, int p);
+int64_t xt_pct_weighted(int64_t *a, uint32_t n, int p);
+
+/* Handler sub-line kinds under an exit reason */
+enum { HK_GENERIC, HK_VMCALL, HK_INTR, HK_MMIO };
+struct xt_hnode {
+	struct xt_hnode *next;
+	int kind, id;
+	struct xt_sum s;   /* HK_GENERIC */
+};
+
+struct xt_ioaddr {
+	struct xt_ioaddr *next;
+	uint64_t pa;
+	uint32_t va;
+	struct xt_sum s[2];
+};
+
+struct xt_gi {
+	uint32_t count;
+	uint64_t start_tsc;
+	int is_wake;
+	struct xt_sum runtime[4];
+};
+
+struct xt_vlapic_ipi { int vec, count, injected, valid; uint64_t first_tsc; };
+#define XT_VLAPIC_LIST 16
+
+struct xt_hvm {
+	bool init, vmexit_valid, summary_info, svm;
+	unsigned exit_reason;
+	uint64_t rip, exit_tsc, entry_tsc, arc_cycles;
+	int post;                /* post-processing kind, see analyze.c */
+	uint32_t inflight_event; /* generic handler event, 0 = none */
+	unsigned io_port; int io_write;
+	unsigned vmcall_eax;
+	unsigned intr_vec;
+	uint64_t mmio_gpa; int mmio_write, mmio_data_valid; uint32_t mmio_va;
+	int event_handler;
+	uint64_t last_rdtsc;
+	struct {
+		int waking, vector, interrupts, interrupts_wanting_tsc;
+	} w2h;
+	struct xt_sum exit[XT_EXIT_MAX + 1];
+	struct xt_hnode *handlers[XT_EXIT_MAX + 1];
+	struct xt_sum vmcall[XT_HYPERCALL_MAX + 1];
+	uint32_t extint[257];
+	struct xt_sum mmio[4];
+	struct xt_gi gi[XT_GUEST_INT_MAX + 1];
+	struct xt_ioaddr *pio, *mmio_list;
+	struct xt_vlapic_ipi vla[XT_VLAPIC_LIST];
+};
+
+enum { PVE_HYPERCALL = 1, PVE_TRAP = 3, PVE_PAGE_FAULT, PVE_FORCED_INVALID_OP,
+       PVE_EMULATE_PRIVOP, PVE_EMULATE_4GB, PVE_MATH_STATE_RESTORE,
+       PVE_PAGING_FIXUP, PVE_GDT_LDT_MAPPING_FAULT, PVE_PTWR_EMULATION,
+       PVE_PTWR_EMULATION_PAE, PVE_HYPERCALL_V2, PVE_HYPERCALL_SUBCALL,
+       PVE_MAX };
+struct xt_pv {
+	bool summary_info;
+	uint32_t count[PVE_MAX];
+	uint32_t hypercall[XT_HYPERCALL_MAX + 1];
+	uint32_t trap[32];
+};
+
+struct xt_domain;
+struct xt_pcpu;
+
+struct xt_vcpu {
+	int vid;
+	struct xt_domain *d;
+	struct xt_pcpu *p;
+	bool activated, delayed_init;
+	int data_type;           /* 0 none, 1 hvm, 2 pv */
+	struct {
+		int state, runnable_state;
+		uint64_t tsc;
+		struct xt_last_old { int wrong, actual, pid; uint64_t tsc; } last_old;
+	} rs;
+	uint64_t pcpu_tsc;
+	struct xt_sum runstates[RS_MAX];
+	struct xt_sum runnable[RN_MAX];
+	struct xt_sum aff_all;
+	struct xt_sum *aff_pcpu; /* XT_MAX_CPUS, allocated lazily */
+	struct xt_hvm *hvm;
+	struct xt_pv *pv;
+};
+
+struct xt_domain {
+	struct xt_domain *next;
+	int did;
+	int max_vid;
+	struct xt_vcpu *vcpu[XT_MAX_CPUS];
+	int runstate;
+	uint64_t runstate_tsc;
+	struct xt_sum runstates[DS_MAX];
+	struct xt_sum total_time;
+	int interval_col;         /* column index in the interval table, -1 */
+};
+
+struct xt_rec {
+	uint64_t offset;
+	uint32_t event;
+	unsigned n;
+	int has_tsc;
+	unsigned size;
+	uint64_t tsc;
+	uint32_t d[7];
+	int cpu;
+};
+
+struct xt_pcpu {
+	int pid;
+	bool active, summary, ever;
+	uint64_t first_tsc, last_tsc, order_tsc, raw_last_tsc;
+	uint64_t file_offset, next_cpu_change_offset, win_end;
+	int last_cpu_change_pid;
+	struct xt_rec ri;
+	struct xt_vcpu *current;
+	struct {
+		bool active, domain_valid, seen_valid_schedule;
+		unsigned did, vid;
+		uint64_t tsc;
+	} lost;
+	int64_t skew_offset;
+	uint64_t skew_down[XT_MAX_CPUS / 64];
+	uint64_t vol[TL_MAX], vol_hvm[HV_MAX], vol_sched_verbose;
+	struct {
+		uint64_t tsc;
+		struct xt_sum idle, running, lost;
+	} time;
+	/* read buffer for file sources */
+	uint8_t *buf;
+	uint64_t buf_off;
+	size_t buf_len;
+};
+
+struct xt_symbol { uint64_t addr; char *name; };
+
+struct xt_irow { char *text; };
+
+struct vms_xt_analyzer {
+	struct vms_xt_options o;
+	struct xt_cfg_samples samples;
+	uint64_t cpu_qhz;
+	FILE *out, *warn;
+	/* source */
+	const uint8_t *mem;
+	int fd;
+	uint64_t file_size;
+	/* global */
+	struct xt_pcpu *pcpu;          /* XT_MAX_CPUS */
+	struct xt_pcpu *order[XT_MAX_CPUS + 1];
+	int max_active_pcpu;
+	uint64_t last_epoch_offset;
+	bool early_eof;
+	int lost_cpus;
+	uint64_t first_tsc, last_tsc, total_cycles, now;
+	struct xt_domain default_domain;
+	struct xt_domain *domains;
+	/* dump pcpu string */
+	char pstr[XT_MAX_CPUS + 1];
+	int pstr_max, pstr_last;
+	char hdr[XT_MAX_CPUS + 64];
+	char tbuf[32];
+	uint8_t scanbuf[64];
+	bool warned_emul;
+	/* intervals */
+	uint64_t interval_cycles, interval_start;
+	struct xt_domain **icols;
+	int n_icols, cap_icols;
+	char **irows; size_t n_irows, cap_irows;
+	/* scatter (for svg) */
+	FILE *svg_tmp;
+	/* symbols */
+	struct xt_symbol *syms; size_t n_syms;
+	char symbuf[160];
+	/* results */
+	struct vms_error *err;
+	struct vms_xt_stats st;
+	bool finished_run;
+};
+
+/* analyze.c */
+void xt_warn(struct vms_xt_analyzer *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void xt_fail(struct vms_xt_analyzer *a, enum vms_error_code code,
+	     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void xt_time(const struct vms_xt_analyzer *a, uint64_t tsc,
+	     unsigned *s, unsigned *ns);
+void xt_runstate_update(struct vms_xt_analyzer *a, struct xt_vcpu *v,
+			int new_rs, uint64_t tsc);
+
+/* report.c */
+void xt_report_summary(struct vms_xt_analyzer *a);
+void xt_report_pcpu(struct vms_xt_analyzer *a);
+void xt_interval_row(struct vms_xt_analyzer *a);
+void xt_interval_add_domain(struct vms_xt_analyzer *a, struct xt_domain *d);
+void xt_interval_tail(struct vms_xt_analyzer *a);
+void xt_scatter_point(struct vms_xt_analyzer *a, const char *series,
+		      uint64_t tsc, double y);
+void xt_scatter_u64(struct vms_xt_analyzer *a, const char *series,
+		    uint64_t tsc, uint64_t y);
+struct vms_error *xt_scatter_svg(struct vms_xt_analyzer *a);
+
+/* names.c */
+extern const char *const xt_runstate_name[RS_MAX];
+extern const char *const xt_runnable_name[RN_MAX];
+extern const char *const xt_domain_runstate_name[DS_MAX];
+extern const char *const xt_toplevel_name[TL_MAX];
+extern const char *const xt_hvm_vol_name[HV_MAX];
+extern const char *const xt_handler_name[XT_HANDLER_MAX];
+extern const char *const xt_hypercall_name[XT_HYPERCALL_MAX];
+extern const char *const xt_extint_name[256];
+extern const char *const xt_gi_case_name[4];
+extern const char *const xt_pv_name[PVE_MAX];
+const char *xt_exit_name(int svm, unsigned reason);
+/* xenalyze's own table bounds (dump prints names only below these) */
+unsigned xt_exit_named_max(int svm);
+
+#endif
