@@ -547,6 +547,8 @@ echo "longcmd $LONGCMD"
 end workload
 oracle-snap
 sec ps; ps -o pid,ppid,comm,args; end ps
+# ---- extra oracle sections (Guest(oracle_extra=...), tests/lab/oracle.d) ----
+@ORACLE_EXTRA@
 echo "@READY@"
 # Idle forever without any child process: the read builtin blocks on a fifo.
 mkfifo /run/idle
@@ -555,7 +557,7 @@ while :; do read -r _ <&3; done
 """
 
 
-def _init_script(extra_init=""):
+def _init_script(extra_init="", oracle_extra=""):
     lines = []
     for link, count, uid in SLEEPERS:
         env = "LAB_UID=%d LAB_GID=%d " % (uid, uid) if uid is not None else ""
@@ -563,10 +565,11 @@ def _init_script(extra_init=""):
             lines.append("%s%s &" % (env, link))
     s = INIT_TEMPLATE.replace("@SLEEPERS@", "\n".join(lines))
     s = s.replace("@EXTRA_INIT@", extra_init or ":")
+    s = s.replace("@ORACLE_EXTRA@", oracle_extra or ":")
     return s.replace("@READY@", READY_MARK)
 
 
-def build_initramfs(extra_files=None, extra_init=""):
+def build_initramfs(extra_files=None, extra_init="", oracle_extra=""):
     """Build (or reuse) the lab initramfs; returns the .cpio.gz path."""
     bb = find_busybox()
     wl = build_workload()
@@ -592,7 +595,7 @@ def build_initramfs(extra_files=None, extra_init=""):
         else:
             with open(src, "rb") as f:
                 c.file(name, f.read(), os.stat(src).st_mode & 0o777)
-    c.file("init", _init_script(extra_init).encode(), 0o755)
+    c.file("init", _init_script(extra_init, oracle_extra).encode(), 0o755)
     # busybox applet links (do not shadow our own files)
     r = _run([bb, "--list-full"])
     for app in r.stdout.split():
@@ -804,7 +807,7 @@ except OSError:
 class Guest:
     def __init__(self, kernel=DEFAULT_KERNEL, mem_mb=512, smp=2, name=None, extra_append="",
                  workdir=None, extra_files=None, extra_init="", cpu=DEFAULT_CPU,
-                 modules=()):
+                 modules=(), oracle_extra=""):
         if kernel not in KERNELS:
             raise LabError("unknown kernel %r" % kernel)
         with _seq_lock:
@@ -818,6 +821,7 @@ class Guest:
         self.extra_append = extra_append
         self.cpu = cpu
         self.extra_files, self.extra_init = extra_files, extra_init
+        self.oracle_extra = oracle_extra
         self.modules = list(modules)
         self.ram_path = "/dev/shm/vmsight-%s-%d.ram" % (self.name, os.getpid())
         self._own_workdir = workdir is None
@@ -872,7 +876,7 @@ class Guest:
                 files["lib/modules/%s.ko" % n] = data
                 loads.append("insmod /lib/modules/%s.ko || echo \"insmod %s failed\"" % (n, n))
             init = "\n".join(loads + [init])
-        self.initramfs = build_initramfs(files, init)
+        self.initramfs = build_initramfs(files, init, self.oracle_extra)
         if self.workdir is None:
             run = os.path.join(CACHE, "run")
             os.makedirs(run, exist_ok=True)
@@ -1183,6 +1187,141 @@ def summarize(o):
     return "\n".join(lines)
 
 
+
+# ---------------------------------------------------------------------------
+# Standard guests and the pool shared by every suite of one test run.
+#
+# A "standard" guest of a kernel series is booted with STANDARD_MODULES loaded
+# and every snippet of tests/lab/oracle.d/*.sh (sorted) run after the process
+# snapshot, so that it prints every oracle section any suite needs.  tests/run
+# boots one per series before the suites (`lab.py pool`) and exports
+# VMSIGHT_LAB_POOL; standard_guest() then attaches to it instead of booting.
+# Suites must leave a shared guest as they found it: paused, unmodified.
+# ---------------------------------------------------------------------------
+STANDARD_MODULES = ("dummy", "nf_tables")
+# 6.12 runs with 5-level paging (-cpu max) and 6.1 with 4-level, so that
+# both paging modes are exercised on real guests.
+STANDARD_CPU = {"6.1": DEFAULT_CPU, "6.12": "max"}
+ORACLE_D = os.path.join(os.path.dirname(os.path.abspath(__file__)), "oracle.d")
+
+
+def standard_oracle_extra():
+    parts = []
+    if os.path.isdir(ORACLE_D):
+        for f in sorted(os.listdir(ORACLE_D)):
+            if f.endswith(".sh"):
+                with open(os.path.join(ORACLE_D, f)) as fh:
+                    parts.append("# --- oracle.d/%s ---\n%s" % (f, fh.read()))
+    return "\n".join(parts)
+
+
+def standard_config(kernel):
+    return dict(kernel=kernel, cpu=STANDARD_CPU.get(kernel, DEFAULT_CPU),
+                modules=STANDARD_MODULES, oracle_extra=standard_oracle_extra(),
+                name="std-%s" % kernel)
+
+
+class SharedGuest(Guest):
+    """A standard guest booted by the pool (another process): same API as
+    Guest, but close() only disconnects; the pool owns the VM."""
+
+    def __init__(self, kernel, state):
+        Guest.__init__(self, kernel=kernel, name=state["name"], cpu=state["cpu"],
+                       modules=STANDARD_MODULES, workdir=state["workdir"])
+        self.ram_path = state["ram"]
+        self._shared_pid = state["pid"]
+        self.boot_seconds = state.get("boot_seconds")
+        self.kernel = fetch(kernel)
+        self.shared = True
+
+    @property
+    def pid(self):
+        return self._shared_pid
+
+    def start(self):
+        return self
+
+    def wait_ready(self, timeout=180):
+        return self.boot_seconds or 0.0
+
+    def _connect(self, timeout=30):
+        if not self._qmp:
+            self._qmp = QMP(self.qmp_path)
+        return self._qmp
+
+    def close(self):
+        if self.closed:
+            return
+        self.closed = True
+        if self._qmp:
+            try:
+                self._qmp.close()
+            except Exception:
+                pass
+            self._qmp = None
+
+
+_standard = {}
+
+
+def standard_guest(kernel):
+    """The standard guest of @kernel, paused and READY: from the pool of this
+    test run when there is one, else booted now (and closed at exit)."""
+    if kernel in _standard:
+        return _standard[kernel]
+    state_file = os.environ.get("VMSIGHT_LAB_POOL")
+    g = None
+    if state_file and os.path.exists(state_file):
+        with open(state_file) as f:
+            state = json.load(f)
+        if kernel in state and os.path.exists(state[kernel]["ram"]):
+            g = SharedGuest(kernel, state[kernel])
+            g.pause()
+    if g is None:
+        g = Guest(**standard_config(kernel))
+        g.start()
+        g.wait_ready(300)
+        g.pause()
+    _standard[kernel] = g
+    return g
+
+
+def run_pool(kernels, state_file, timeout=300):
+    """Boot the standard guests in parallel, pause them, write @state_file,
+    then wait for a signal and shut them down."""
+    install_signal_handlers(exit_code=0)
+    guests = []
+    try:
+        for k in kernels:
+            g = Guest(**standard_config(k))
+            guests.append(g)
+            g.start()
+        state = {}
+        for g in guests:
+            secs = g.wait_ready(timeout)
+            g.pause()
+            # QMP serves one client at a time: leave the socket to the suites.
+            g._qmp.close()
+            g._qmp = None
+            state[g.series] = {"name": g.name, "ram": g.ram_path, "workdir": g.workdir,
+                               "pid": g.pid, "cpu": g.cpu, "boot_seconds": secs}
+        tmp = state_file + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(state, f)
+        os.replace(tmp, state_file)
+        log("pool ready: %s" % ", ".join("%s %.1fs" % (k, v["boot_seconds"])
+                                         for k, v in state.items()))
+        while all(g.proc.poll() is None for g in guests):
+            time.sleep(1)
+    finally:
+        for g in guests:
+            g.close()
+        try:
+            os.unlink(state_file)
+        except OSError:
+            pass
+
+
 def main(argv=None):
     import argparse
     ap = argparse.ArgumentParser(prog="lab.py", description="vmsight QEMU test lab")
@@ -1200,7 +1339,15 @@ def main(argv=None):
     b.add_argument("--dump", help="write an ELF core dump here")
     b.add_argument("--keep", action="store_true", help="stay running (paused) until killed")
     b.add_argument("--timeout", type=int, default=180)
+    pl = sub.add_parser("pool", help="boot the standard guests, write their state, wait")
+    pl.add_argument("--kernels", default="6.1,6.12")
+    pl.add_argument("--state", required=True)
+    pl.add_argument("--timeout", type=int, default=300)
     a = ap.parse_args(argv)
+
+    if a.cmd == "pool":
+        run_pool(a.kernels.split(","), os.path.abspath(a.state), a.timeout)
+        return 0
 
     if a.cmd == "fetch":
         k = fetch(a.kernel)
