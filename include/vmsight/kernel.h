@@ -28,6 +28,10 @@ typedef void (*vms_log_fn)(void *arg, enum vms_log_level level,
 struct vms_kernel_options {
 	vms_log_fn log;   /* discovery steps (DEBUG) and warnings; may be NULL */
 	void *log_arg;
+	/* Optional alternative sources of symbols and types; when given they
+	 * are used instead of, or checked against, kallsyms and BTF. */
+	const char *system_map;
+	const char *vmlinux;  /* DWARF (libdw) */
 };
 
 struct vms_kernel_info {

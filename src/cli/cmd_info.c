@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* vmsight info: what discovery found. */
-#include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,8 +13,7 @@ static void usage(FILE *out)
 		"usage: vmsight info [--json] [-v] SOURCE\n"
 		"Show the guest kernel found in SOURCE: release, banner, KASLR offsets,\n"
 		"symbols recovered from kallsyms, BTF, CPUs and paging mode.\n"
-		"  --json     one JSON object\n"
-		"  -v         show the discovery steps on stderr\n");
+		CLI_COMMON_USAGE);
 }
 
 static char *hex(char *buf, uint64_t v)
@@ -37,20 +35,16 @@ int cmd_info(int argc, char **argv)
 {
 	struct cli_target t = { .prog = "vmsight info" };
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(&t, argc, argv, "", opts)) != -1) {
 		switch (c) {
-		case 'j': t.json = true; break;
-		case 'v': t.verbose++; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
+
 	if (optind != argc - 1) {
 		usage(stderr);
 		return EXIT_USAGE;

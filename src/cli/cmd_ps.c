@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* vmsight ps: the guest's processes (or threads), read from its memory. */
-#include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +16,7 @@ static void usage(FILE *out)
 		"usage: vmsight ps [--threads] [--json] [-v] SOURCE\n"
 		"List the guest's processes from its task list, sorted by PID.\n"
 		"  -T, --threads  one line per thread (TID column)\n"
-		"  --json         JSON Lines, one object per task\n"
-		"  -v             show the discovery steps on stderr\n"
+		CLI_COMMON_USAGE
 		"Exit status: 0 ok, 2 error, 3 list printed but the walk stopped early\n"
 		"on corrupt guest data (a warning says where).\n");
 }
@@ -87,21 +85,17 @@ int cmd_ps(int argc, char **argv)
 	bool threads = false;
 	static const struct option opts[] = {
 		{ "threads", no_argument, NULL, 'T' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "Tvh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(&t, argc, argv, "T", opts)) != -1) {
 		switch (c) {
 		case 'T': threads = true; break;
-		case 'j': t.json = true; break;
-		case 'v': t.verbose++; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
+
 	if (optind != argc - 1) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -2,7 +2,6 @@
 /* vmsight symbol: name -> address and address -> name+offset, from the
  * kallsyms recovered out of guest memory. */
 #include <errno.h>
-#include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,27 +15,24 @@ static void usage(FILE *out)
 		"usage: vmsight symbol [--json] [-v] SOURCE NAME|ADDRESS...\n"
 		"Look up kernel symbols: a NAME prints its address and type, an ADDRESS\n"
 		"(0x...) prints the symbol it falls in as name+0xoffset.\n"
-		"Exit status: 0 all found, 1 some not found, 2 error.\n");
+		"Exit status: 0 all found, 1 some not found, 2 error.\n"
+		CLI_COMMON_USAGE);
 }
 
 int cmd_symbol(int argc, char **argv)
 {
 	struct cli_target t = { .prog = "vmsight symbol" };
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(&t, argc, argv, "", opts)) != -1) {
 		switch (c) {
-		case 'j': t.json = true; break;
-		case 'v': t.verbose++; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
+
 	if (argc - optind < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

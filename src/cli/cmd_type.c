@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* vmsight type: structure layouts from the guest kernel's own BTF. */
 #include <bpf/btf.h>
-#include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,7 +13,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: vmsight type [--json] [-v] SOURCE STRUCT[.MEMBER[.MEMBER...]]\n"
 		"Show a structure's size and members (STRUCT) or one member's offset and\n"
-		"size (STRUCT.MEMBER), from the BTF found in guest memory.\n");
+		"size (STRUCT.MEMBER), from the BTF found in guest memory.\n"
+		CLI_COMMON_USAGE);
 }
 
 static void print_members(const struct btf *btf, const char *name)
@@ -45,20 +45,16 @@ int cmd_type(int argc, char **argv)
 {
 	struct cli_target t = { .prog = "vmsight type" };
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(&t, argc, argv, "", opts)) != -1) {
 		switch (c) {
-		case 'j': t.json = true; break;
-		case 'v': t.verbose++; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
+
 	if (argc - optind != 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -15,6 +15,14 @@ enum {
 int cmd_info(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_symbol(int argc, char **argv);
+int cmd_pstree(int argc, char **argv);
+int cmd_cmdline(int argc, char **argv);
+int cmd_environ(int argc, char **argv);
+int cmd_maps(int argc, char **argv);
+int cmd_fds(int argc, char **argv);
+int cmd_runq(int argc, char **argv);
+int cmd_lsmod(int argc, char **argv);
+int cmd_dmesg(int argc, char **argv);
 int cmd_type(int argc, char **argv);
 int cmd_xentrace(int argc, char **argv);
 

@@ -2,9 +2,52 @@
 #include <bpf/libbpf.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "commands.h"
 #include "target.h"
+
+enum {
+	OPT_JSON = 0x1000,
+	OPT_SYSTEM_MAP,
+	OPT_VMLINUX,
+	OPT_WRITE,
+};
+
+static const struct option common_opts[] = {
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "system-map", required_argument, NULL, OPT_SYSTEM_MAP },
+	{ "vmlinux", required_argument, NULL, OPT_VMLINUX },
+	{ "write", no_argument, NULL, OPT_WRITE },
+	{ "help", no_argument, NULL, 'h' },
+};
+
+int cli_getopt(struct cli_target *t, int argc, char **argv,
+	       const char *shortopts, const struct option *opts)
+{
+	struct option all[64];
+	size_t n = 0;
+	for (; opts && opts[n].name && n < 40; n++)
+		all[n] = opts[n];
+	for (size_t i = 0; i < sizeof(common_opts) / sizeof(common_opts[0]); i++)
+		all[n++] = common_opts[i];
+	memset(&all[n], 0, sizeof(all[n]));
+	char sopts[64];
+	snprintf(sopts, sizeof(sopts), "%svh", shortopts ? shortopts : "");
+	for (;;) {
+		int c = getopt_long(argc, argv, sopts, all, NULL);
+		switch (c) {
+		case OPT_JSON: t->json = true; continue;
+		case 'v': t->verbose++; continue;
+		case OPT_SYSTEM_MAP: t->system_map = optarg; continue;
+		case OPT_VMLINUX: t->vmlinux = optarg; continue;
+		case OPT_WRITE: t->write = true; continue;
+		default: return c;
+		}
+	}
+}
 
 int cli_fail(const struct cli_target *t, struct vms_error *err)
 {
@@ -48,7 +91,12 @@ bool cli_target_open(struct cli_target *t, const char *spec)
 			t->prog, spec, t->src->kind, t->src->nr_ranges,
 			(unsigned long long)(vms_source_phys_size(t->src) >> 20),
 			t->src->nr_cpus);
-	struct vms_kernel_options opts = { .log = log_cb, .log_arg = t };
+	struct vms_kernel_options opts = {
+		.log = log_cb,
+		.log_arg = t,
+		.system_map = t->system_map,
+		.vmlinux = t->vmlinux,
+	};
 	err = vms_kernel_open(t->src, &opts, &t->kernel);
 	if (err) {
 		cli_fail(t, err);

@@ -3,7 +3,9 @@
 #ifndef VMSIGHT_CLI_TARGET_H
 #define VMSIGHT_CLI_TARGET_H
 
+#include <getopt.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include <vmsight/kernel.h>
 #include <vmsight/source.h>
@@ -12,10 +14,31 @@ struct cli_target {
 	const char *prog;      /* "vmsight ps" */
 	int verbose;
 	bool json;
+	bool write;            /* --write: allow writing guest memory */
+	const char *system_map;/* --system-map FILE */
+	const char *vmlinux;   /* --vmlinux FILE (DWARF) */
 	unsigned warnings;     /* warnings logged so far */
 	struct vms_source *src;
 	struct vms_kernel *kernel;
 };
+
+/* Common options, accepted by every guest-reading command:
+ *   --json, -v/--verbose, --system-map FILE, --vmlinux FILE, --write
+ * and the usage text describing them. */
+#define CLI_COMMON_USAGE \
+	"  --json              machine-readable output (JSON Lines for lists)\n" \
+	"  -v, --verbose       show the discovery steps on stderr\n" \
+	"  --system-map FILE   use (and check against) this System.map\n" \
+	"  --vmlinux FILE      use this vmlinux's DWARF types and symbols\n"
+
+/*
+ * getopt_long over the command's own @opts (may be NULL) plus the common
+ * ones.  Common options are handled here; the command's own come back as
+ * from getopt_long.  Returns -1 at the end, '?' on an unknown option.
+ * @shortopts lists the command's short options ("Tp:"), "v" and "h" added.
+ */
+int cli_getopt(struct cli_target *t, int argc, char **argv,
+	       const char *shortopts, const struct option *opts);
 
 /* Print "vmsight CMD: message" for @err on stderr, free it, return EXIT_ERROR. */
 int cli_fail(const struct cli_target *t, struct vms_error *err);
