@@ -54,6 +54,274 @@ struct vms_error *vms_linux_for_each_task(struct vms_kernel *k, unsigned flags,
 					  vms_task_fn fn, void *arg,
 					  struct vms_walk_result *res);
 
+/* ---- Processes: memory, command lines, maps, files (src/os/linux/mm.c,
+ * vma.c, files.c) ---- */
+
+/* Find one task by thread id (the walk stops at it). */
+struct vms_error *vms_linux_find_task(struct vms_kernel *k, int32_t tid,
+				      struct vms_task *out);
+
+struct vms_mm_info {
+	uint64_t mm;                /* struct mm_struct, 0 for kernel threads */
+	uint64_t pgd_paddr;         /* physical address of its top-level table */
+	uint64_t arg_start, arg_end, env_start, env_end;
+	uint64_t start_brk, brk, start_stack;
+	uint32_t map_count;
+};
+
+struct vms_error *vms_linux_task_mm(struct vms_kernel *k,
+				    const struct vms_task *task,
+				    struct vms_mm_info *out);
+/* Read @len bytes at user virtual @uaddr through the task's page table.
+ * A page that is not present (swapped out, never touched) is VMS_ERR_FAULT. */
+struct vms_error *vms_linux_read_user(struct vms_kernel *k,
+				      const struct vms_mm_info *mm,
+				      uint64_t uaddr, void *buf, size_t len);
+
+/* What /proc/PID/cmdline or /proc/PID/environ would return, read from
+ * guest memory and capped at @max bytes.  *@buf is malloc'ed (NULL with
+ * *@len 0 for a kernel thread).  Hostile bounds (start > end, absurd
+ * sizes, an unmapped page midway) give what could be read and a warning in
+ * @res. */
+struct vms_error *vms_linux_cmdline(struct vms_kernel *k,
+				    const struct vms_task *task, size_t max,
+				    uint8_t **buf, size_t *len,
+				    struct vms_walk_result *res);
+struct vms_error *vms_linux_environ(struct vms_kernel *k,
+				    const struct vms_task *task, size_t max,
+				    uint8_t **buf, size_t *len,
+				    struct vms_walk_result *res);
+
+struct vms_vma {
+	uint64_t addr;              /* struct vm_area_struct */
+	uint64_t start, end;
+	uint64_t flags;             /* vm_flags */
+	uint64_t pgoff;             /* in pages */
+	uint64_t file;              /* struct file, 0 if anonymous */
+	uint32_t dev_major, dev_minor;
+	uint64_t inode;
+	char perms[5];              /* "r-xp" */
+	char name[4096];            /* path, [heap], [stack], [vdso], ... or "" */
+};
+
+typedef int (*vms_vma_fn)(const struct vms_vma *vma, void *arg);
+/* The task's memory areas in address order (maple tree on 6.1+, the mmap
+ * list before). */
+struct vms_error *vms_linux_for_each_vma(struct vms_kernel *k,
+					 const struct vms_task *task,
+					 vms_vma_fn fn, void *arg,
+					 struct vms_walk_result *res);
+
+struct vms_fd {
+	int fd;
+	uint64_t file;              /* struct file */
+	uint64_t pos;
+	uint32_t flags;             /* f_flags */
+	char path[4096];            /* as readlink(/proc/PID/fd/N) shows it */
+};
+
+typedef int (*vms_fd_fn)(const struct vms_fd *fd, void *arg);
+struct vms_error *vms_linux_for_each_fd(struct vms_kernel *k,
+					const struct vms_task *task,
+					vms_fd_fn fn, void *arg,
+					struct vms_walk_result *res);
+
+/* The path of a struct file (d_path over the mount tree, or the pseudo
+ * names of pipes, sockets and anonymous inodes). */
+struct vms_error *vms_linux_file_path(struct vms_kernel *k, uint64_t file,
+				      char *buf, size_t size);
+
+/* ---- Runqueues (src/os/linux/sched.c) ---- */
+
+enum vms_sched_class {
+	VMS_SCHED_UNKNOWN,   /* sched_class pointer matches no known class */
+	VMS_SCHED_STOP,
+	VMS_SCHED_DL,
+	VMS_SCHED_RT,
+	VMS_SCHED_FAIR,
+	VMS_SCHED_EXT,
+	VMS_SCHED_IDLE,
+};
+
+/* "stop", "dl", "rt", "fair", "ext", "idle" or "unknown". */
+const char *vms_sched_class_name(enum vms_sched_class c);
+
+/* A task on a CPU's runqueue, or running on it. */
+struct vms_rq_task {
+	unsigned cpu;
+	uint64_t addr;          /* task_struct */
+	int32_t pid, tgid;
+	char comm[16];          /* task->comm */
+	char state;             /* as ps shows it (R S D ...) */
+	enum vms_sched_class sched_class;
+	uint32_t policy;        /* SCHED_NORMAL 0, FIFO 1, RR 2, BATCH 3, IDLE 5, DEADLINE 6 */
+	int32_t prio;           /* task->prio: 0-99 RT, 100-139 fair (120 = nice 0) */
+	int32_t static_prio;
+	int32_t nice;           /* static_prio - 120 */
+	uint32_t rt_priority;   /* the user-visible RT priority (chrt) */
+	uint64_t weight;        /* se.load.weight (scaled by 1024 on 64-bit) */
+	uint64_t vruntime;      /* se.vruntime */
+	bool has_deadline;      /* EEVDF (6.6+), or a DL task's dl.deadline */
+	uint64_t deadline;
+	bool has_vlag;
+	int64_t vlag;           /* se.vlag (EEVDF) */
+	bool current;           /* rq->curr */
+	bool on_cpu;            /* task->on_cpu */
+	bool queued;            /* found in the cfs tree / rt or dl queue */
+	bool delayed;           /* se.sched_delayed: dequeue deferred (6.12+) */
+	unsigned group_depth;   /* task groups (cgroups) above it, 0 = root */
+};
+
+/* One CPU's struct rq, reported after its tasks. */
+struct vms_runqueue {
+	unsigned cpu;
+	uint64_t addr;              /* struct rq */
+	uint32_t nr_running;        /* rq->nr_running */
+	bool nr_running_absurd;     /* larger than the PID limit: ignored */
+	uint32_t cfs_nr_running;    /* rq->cfs.nr_running (nr_queued) */
+	uint32_t cfs_h_nr_running;  /* h_nr_running / h_nr_queued */
+	uint32_t rt_nr_running;
+	uint32_t dl_nr_running;
+	uint64_t clock;
+	bool has_min_vruntime;
+	uint64_t min_vruntime;      /* cfs min_vruntime (or zero_vruntime) */
+	uint64_t curr, idle, stop;  /* task_struct addresses */
+	int32_t curr_pid;
+	char curr_comm[16];
+	uint64_t current_task;      /* per-CPU current_task (0 if unknown) */
+	size_t queued;              /* tasks found queued (curr not counted) */
+	bool curr_queued;           /* curr was also found in a queue */
+	bool truncated;             /* this CPU's walk stopped early */
+};
+
+typedef int (*vms_rq_task_fn)(const struct vms_rq_task *task, void *arg);
+typedef int (*vms_runqueue_fn)(const struct vms_runqueue *rq, void *arg);
+
+/*
+ * For each possible CPU: call @task_fn for rq->curr and for every task
+ * queued in the CFS tree (descending into task groups), the RT priority
+ * lists, the deadline tree and the stop task, then @rq_fn with the CPU's
+ * summary.  Either callback may be NULL; non-zero stops the walk.  Corrupt
+ * trees and lists (cycle, broken parent/back link, unreadable pointer,
+ * absurd depth or length) end that queue's walk with @res->truncated set
+ * and a warning; the walk goes on with the next queue and CPU.
+ * @res->count counts tasks reported.
+ */
+struct vms_error *vms_linux_for_each_runqueue(struct vms_kernel *k,
+					      vms_runqueue_fn rq_fn,
+					      vms_rq_task_fn task_fn, void *arg,
+					      struct vms_walk_result *res);
+
+/* ---- Loaded modules and module symbols (src/os/linux/modules.c) ---- */
+
+struct vms_module {
+	uint64_t addr;              /* struct module */
+	char name[64];
+	uint64_t base;              /* text base, as /proc/modules shows it */
+	uint64_t size;              /* every memory region (core + init), as /proc/modules */
+	uint64_t text_size;         /* executable part of the core region */
+	int state;                  /* enum module_state value */
+	const char *state_name;     /* "Live", "Loading" or "Unloading" */
+	int32_t refcount;           /* refcnt - MODULE_REF_BASE, as /proc/modules */
+	bool permanent;             /* an init routine and no exit: "[permanent]" */
+	char taints[24];            /* "(OE)"-style flags as /proc/modules, "" if none */
+	size_t nr_used_by;          /* modules that use this one (source_list) */
+	const char *const *used_by; /* their names; valid during the callback only */
+	uint64_t kallsyms;          /* struct mod_kallsyms in use */
+	uint32_t num_symtab;        /* its symbol count */
+	uint64_t ksymtab;           /* struct kernel_symbol[]: EXPORT_SYMBOL (not _GPL) */
+	uint32_t num_ksyms;
+	bool used_by_truncated;     /* the source_list walk stopped early */
+};
+
+typedef int (*vms_module_fn)(const struct vms_module *mod, void *arg);
+
+/*
+ * Walk the loaded modules from the kallsyms symbol `modules`, in list
+ * order (the order of /proc/modules: newest first), skipping unformed
+ * ones.  Corrupt lists (cycle, broken back link, unreadable pointer, more
+ * than 65536 modules) end the walk, or that module's used-by list, with
+ * @res->truncated set and a warning.  @res->count counts modules reported.
+ */
+struct vms_error *vms_linux_for_each_module(struct vms_kernel *k,
+					    vms_module_fn fn, void *arg,
+					    struct vms_walk_result *res);
+
+/*
+ * Add every loaded module's symbols (its mod_kallsyms: Elf64_Sym st_value,
+ * strtab name, typetab letter, upper case when exported by EXPORT_SYMBOL:
+ * as /proc/kallsyms shows them) to the
+ * kernel's symbol table, tagged with the module name, and finish the table
+ * again.  Pointers obtained from the table before are invalidated.  A
+ * second call does nothing.  Corrupt module data: warning, @res->truncated,
+ * the symbols read so far kept.  @res->count counts symbols added.
+ */
+struct vms_error *vms_linux_load_module_symbols(struct vms_kernel *k,
+						struct vms_walk_result *res);
+
+/* ---- The kernel log: printk ring buffer (src/os/linux/printk.c) ---- */
+
+struct vms_printk_record {
+	uint64_t seq;
+	uint64_t ts_nsec;           /* local_clock() at logging time */
+	uint8_t level;              /* 0 (emerg) .. 7 (debug) */
+	uint8_t facility;           /* 0 kernel, 1 user (/dev/kmsg), ... */
+	uint8_t flags;              /* LOG_NEWLINE, LOG_CONT */
+	uint32_t caller_id;         /* 0x80000000|cpu, or task id */
+	uint64_t id;                /* descriptor id */
+	const char *text;           /* NUL-terminated, @text_len bytes */
+	size_t text_len;            /* may hold '\n': a multi-line record */
+};
+
+typedef int (*vms_printk_fn)(const struct vms_printk_record *r, void *arg);
+
+/*
+ * Call @fn for each record of the kernel log (5.10+ lockless ring buffer,
+ * symbol `prb`), oldest first.  Records being written (reserved) or whose
+ * data was recycled are skipped, as the kernel's readers do; committed but
+ * not yet finalized records at the head are reported.  Corrupt descriptors
+ * (id, seq or lpos inconsistent, text_len past its data block) are skipped
+ * with a warning and @res->truncated.  The pre-5.10 log_buf format is not
+ * supported (VMS_ERR_UNSUPPORTED).
+ */
+struct vms_error *vms_linux_for_each_printk(struct vms_kernel *k,
+					    vms_printk_fn fn, void *arg,
+					    struct vms_walk_result *res);
+
+/* Layout of the ring buffer's records, from BTF (offsets in bytes). */
+struct vms_prb_layout {
+	uint32_t desc_size, desc_state_var, desc_begin, desc_next;
+	uint32_t info_size, info_seq, info_ts_nsec, info_text_len,
+		 info_facility, info_caller_id;
+	uint32_t info_level_byte, info_level_shift, info_level_bits;
+	uint32_t info_flags_byte, info_flags_shift, info_flags_bits;
+};
+
+/* A copy of a printk ring buffer: its arrays and its ring indexes. */
+struct vms_prb_image {
+	struct vms_prb_layout L;
+	unsigned count_bits;        /* 1 << count_bits descriptors and infos */
+	unsigned size_bits;         /* 1 << size_bits bytes of text data */
+	const uint8_t *descs;
+	size_t descs_len;
+	const uint8_t *infos;
+	size_t infos_len;
+	const uint8_t *data;
+	size_t data_len;
+	uint64_t head_id, tail_id, head_lpos, tail_lpos;
+};
+
+/*
+ * Decode the records of @img, oldest first: a pure function over the
+ * buffers, safe on arbitrary bytes (the fuzzed part of
+ * vms_linux_for_each_printk).  Problems go to @res (the first one in
+ * @res->reason) and *@nr_bad counts skipped corrupt records.  Errors only
+ * for an inconsistent @img (arrays shorter than its sizes say).
+ */
+struct vms_error *vms_prb_decode(const struct vms_prb_image *img,
+				 vms_printk_fn fn, void *arg,
+				 struct vms_walk_result *res, size_t *nr_bad);
+
 #ifdef __cplusplus
 }
 #endif

@@ -9,13 +9,15 @@
 
 #include "commands.h"
 #include "target.h"
+#include "tasksel.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: vmsight ps [--threads] [--json] [-v] SOURCE\n"
+		"usage: vmsight ps [--threads] [-p PID[,PID...]] [--json] [-v] SOURCE\n"
 		"List the guest's processes from its task list, sorted by PID.\n"
 		"  -T, --threads  one line per thread (TID column)\n"
+		"  -p PID         only these processes (with -T: their threads)\n"
 		CLI_COMMON_USAGE
 		"Exit status: 0 ok, 2 error, 3 list printed but the walk stopped early\n"
 		"on corrupt guest data (a warning says where).\n");
@@ -85,12 +87,20 @@ int cmd_ps(int argc, char **argv)
 	bool threads = false;
 	static const struct option opts[] = {
 		{ "threads", no_argument, NULL, 'T' },
+		{ "pid", required_argument, NULL, 'p' },
 		{ 0 }
 	};
 	int c;
-	while ((c = cli_getopt(&t, argc, argv, "T", opts)) != -1) {
+	struct tasksel sel = { 0 };
+	while ((c = cli_getopt(&t, argc, argv, "Tp:", opts)) != -1) {
 		switch (c) {
 		case 'T': threads = true; break;
+		case 'p':
+			if (!tasksel_add(&sel, optarg)) {
+				fprintf(stderr, "%s: bad PID list '%s'\n", t.prog, optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -112,7 +122,8 @@ int cmd_ps(int argc, char **argv)
 		cli_target_close(&t);
 		return rc;
 	}
-	qsort(tv.v, tv.n, sizeof(*tv.v), by_pid);
+	if (tv.n)
+		qsort(tv.v, tv.n, sizeof(*tv.v), by_pid);
 	if (!t.json) {
 		if (threads)
 			printf("%7s %7s %7s %s %6s %s\n", "PID", "TID", "PPID", "S", "UID", "COMMAND");
@@ -121,6 +132,8 @@ int cmd_ps(int argc, char **argv)
 	}
 	for (size_t i = 0; i < tv.n; i++) {
 		const struct vms_task *p = &tv.v[i];
+		if (!tasksel_match(&sel, p->tgid))
+			continue;
 		if (t.json)
 			print_json(p);
 		else if (threads)

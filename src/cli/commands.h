@@ -15,6 +15,7 @@ enum {
 int cmd_info(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_symbol(int argc, char **argv);
+int cmd_rd(int argc, char **argv);
 int cmd_pstree(int argc, char **argv);
 int cmd_cmdline(int argc, char **argv);
 int cmd_environ(int argc, char **argv);

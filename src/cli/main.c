@@ -23,6 +23,7 @@ static const struct command commands[] = {
 	{ "lsmod", cmd_lsmod, "loaded kernel modules" },
 	{ "dmesg", cmd_dmesg, "the kernel log from the printk ring buffer" },
 	{ "symbol", cmd_symbol, "look up kernel symbols by name or address" },
+	{ "rd", cmd_rd, "hex dump of guest kernel (or physical) memory" },
 	{ "type", cmd_type, "structure layouts from the guest's BTF" },
 	{ "xentrace", cmd_xentrace, "analyse a xentrace file (xenalyze reports)" },
 };
