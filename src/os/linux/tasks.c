@@ -175,8 +175,10 @@ static void worker_comm(struct walk *w, struct vms_task *t, const uint8_t *buf)
 	desc[dlen] = '\0';
 	if (!desc[0])
 		return;
-	snprintf(t->comm, sizeof(t->comm), "%s%c%s", t->base_comm, cur ? '+' : '-',
-		 desc);
+	/* /proc cuts the name at 64 bytes, like this. */
+	int room = (int)(sizeof(t->comm) - strlen(t->base_comm) - 2);
+	snprintf(t->comm, sizeof(t->comm), "%s%c%.*s", t->base_comm, cur ? '+' : '-',
+		 room > 0 ? room : 0, desc);
 }
 
 static struct vms_error *read_task(struct walk *w, uint64_t addr,
