@@ -1,13 +1,48 @@
 #!/usr/bin/env bash
-# Throughput of `vmsight xentrace` (records/s, MB/s, peak RSS).
-# Usage: bench/xentrace.sh [TRACE...]   (default: the 3.9 MB real sample)
-# TODO: a generator for a multi-GB trace (tools/xt_gen.c) is not written yet.
+# Throughput and memory of `vmsight xentrace` (records/s, MB/s, peak RSS).
+#
+#   bench/xentrace.sh                 real sample + a generated 2 GiB trace
+#   XT_BENCH_SIZE=512M bench/xentrace.sh
+#   XENALYZE=/path/to/xenalyze bench/xentrace.sh   also time xenalyze, same runs
+#
+# The generated trace (tools/xt_gen, seed 1, 8 pcpus, dom0 PV + 4 HVM
+# guests) goes to /dev/shm when it has room, else to build/.  It is also
+# generated at a quarter of the size (the same simulation, cut earlier) to
+# show that memory does not grow with trace length: the RSS ratio full /
+# quarter is printed with percentile samples off (--sample-size=0) and on.
+# Times are wall clock, best of REPS runs (REPS_BIG for the big trace); the
+# CPU time (user+sys) of that run is printed too.  Set KEEP=1 to keep the
+# generated traces.
 set -eu
 cd "$(dirname "$0")/.."
 VMS=${VMSIGHT:-build/vmsight}
-traces=("$@")
-[ ${#traces[@]} -gt 0 ] || traces=(../shared/xentrace-samples/xentrace-parser-rs.bin)
-recs() { python3 - "$1" <<'PY'
+GEN=${XT_GEN:-build/tools/xt_gen}
+SIZE=${XT_BENCH_SIZE:-2G}
+REPS=${REPS:-3}
+REPS_BIG=${REPS_BIG:-1}
+XENALYZE=${XENALYZE:-}
+SAMPLE=../shared/xentrace-samples/xentrace-parser-rs.bin
+for b in "$VMS" "$GEN"; do
+	[ -x "$b" ] || { echo "bench/xentrace.sh: $b not built (make)" >&2; exit 2; }
+done
+
+bytes_of() { python3 -c "
+import sys; s=sys.argv[1]; m={'K':1<<10,'M':1<<20,'G':1<<30}
+print(int(float(s[:-1])*m[s[-1].upper()]) if s[-1].upper() in m else int(s))" "$1"; }
+want=$(bytes_of "$SIZE")
+dir=build/bench-xentrace
+if [ "$(df -B1 --output=avail /dev/shm 2>/dev/null | tail -1)" -gt $((want * 3 / 2)) ] 2>/dev/null; then
+	dir=/dev/shm/vmsight-bench-xentrace.$$
+fi
+mkdir -p "$dir"
+tmp=$(mktemp)
+cleanup() { rm -f "$tmp"; [ -n "${KEEP:-}" ] || rm -rf "$dir"; }
+trap cleanup EXIT
+
+# records in a trace (excluding cpu_change), from the generator's JSON or
+# by walking the sample
+recs_of_json() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['records'])" "$1"; }
+recs_walk() { python3 - "$1" <<'PY'
 import struct,sys
 d=open(sys.argv[1],'rb').read(); o=0; n=0
 while o+12<=len(d):
@@ -17,16 +52,75 @@ while o+12<=len(d):
 print(n)
 PY
 }
-for t in "${traces[@]}"; do
-	n=$(recs "$t"); bytes=$(stat -c %s "$t")
-	for mode in --summary --dump-all; do
-		best=999999
-		for i in 1 2 3; do
-			/usr/bin/time -f "%e %M" -o /tmp/xt-bench.$$ "$VMS" xentrace $mode "$t" >/dev/null
-			read -r secs rss < /tmp/xt-bench.$$
-			best=$(python3 -c "print(min($best,$secs))")
-		done
-		python3 -c "s=max($best,0.001); print('%-50s %-10s %8.2f Mrec/s %8.1f MB/s  peak RSS %d kB  (%.3f s)' % ('$t','$mode',$n/s/1e6,$bytes/s/1e6,$rss,s))"
+
+# measure NAME REPS RECORDS FILE CMD...: best wall time; sets $best $cpu $rss
+measure() {
+	local reps=$1 f=$2; shift 2
+	best=999999; cpu=0; rss=0
+	for ((i = 0; i < reps; i++)); do
+		/usr/bin/time -f "%e %U %S %M" -o "$tmp" "$@" "$f" >/dev/null 2>&1 || true
+		read -r e u s m < "$tmp"
+		if python3 -c "import sys; sys.exit(0 if $e < $best else 1)"; then
+			best=$e; cpu=$(python3 -c "print(round($u+$s,2))"); rss=$m
+		fi
 	done
+}
+
+report() { # LABEL TRACE MODE RECORDS BYTES
+	python3 -c "
+import sys
+lab,t,mode,n,b,w,c,r=sys.argv[1:]; n=int(n); b=int(b); w=max(float(w),0.001); c=max(float(c),0.001)
+print('%-9s %-22s %-10s %7.2f Mrec/s %7.0f MB/s  (wall %.2f s, cpu %.2f s = %.2f Mrec/s)  peak RSS %6d kB' %
+      (lab, t, mode, n/w/1e6, b/w/1e6, w, c, n/c/1e6, int(r)))" "$@" "$best" "$cpu" "$rss"
+}
+
+declare -A T_VMS T_XA RSS_VMS RSS_XA
+run_trace() { # NAME FILE RECORDS REPS
+	local name=$1 f=$2 n=$3 reps=$4 bytes
+	bytes=$(stat -c %s "$f")
+	for mode in --summary --dump-all; do
+		measure "$reps" "$f" "$VMS" xentrace "$mode"
+		report vmsight "$name" "$mode" "$n" "$bytes"
+		T_VMS[$name$mode]=$best
+		RSS_VMS[$name$mode]=$rss
+		if [ -n "$XENALYZE" ]; then
+			measure "$reps" "$f" "$XENALYZE" "$mode"
+			report xenalyze "$name" "$mode" "$n" "$bytes"
+			T_XA[$name$mode]=$best
+			RSS_XA[$name$mode]=$rss
+			python3 -c "print('          vmsight is %.1fx as fast as xenalyze (%s, %s)' % ($best / max(${T_VMS[$name$mode]}, 0.001), '$name', '$mode'))"
+		fi
+	done
+}
+
+if [ -f "$SAMPLE" ]; then
+	run_trace sample-3.9MB "$SAMPLE" "$(recs_walk "$SAMPLE")" "$REPS"
+fi
+
+full=$dir/gen-full.bin quarter=$dir/gen-quarter.bin
+echo "generating $SIZE in $dir ..."
+s0=$(date +%s.%N)
+"$GEN" -s "$want" -S 1 -j "$full.json" -o "$full"
+"$GEN" -s $((want / 4)) -S 1 -j "$quarter.json" -o "$quarter"
+python3 -c "
+import json; j=json.load(open('$full.json'))
+print('xt_gen: %d bytes, %d records, %d windows, %d wrap records, %d lost records, %.1f s' %
+      (j['bytes'], j['records'], j['windows'], j['wrap_records'], j['lost_records'], $(date +%s.%N) - $s0))"
+nf=$(recs_of_json "$full.json") nq=$(recs_of_json "$quarter.json")
+run_trace "gen-$SIZE" "$full" "$nf" "$REPS_BIG"
+
+# memory against trace length: quarter against full (the full-length runs
+# with samples on are the ones above)
+measure 1 "$quarter" "$VMS" xentrace --summary --sample-size=0; rq=$rss
+measure 1 "$full" "$VMS" xentrace --summary --sample-size=0; rf=$rss
+python3 -c "print('RSS --summary  --sample-size=0  quarter %7d kB  full %7d kB  ratio %.2f' % ($rq, $rf, $rf / $rq))"
+for mode in --summary --dump-all; do
+	measure 1 "$quarter" "$VMS" xentrace $mode; rq=$rss
+	rf=${RSS_VMS[gen-$SIZE$mode]}
+	python3 -c "print('RSS %-10s  (samples on)     quarter %7d kB  full %7d kB  ratio %.2f' % ('$mode', $rq, $rf, $rf / $rq))"
 done
-rm -f /tmp/xt-bench.$$
+if [ -n "$XENALYZE" ]; then
+	measure 1 "$quarter" "$XENALYZE" --summary; rq=$rss
+	rf=${RSS_XA[gen-$SIZE--summary]}
+	python3 -c "print('RSS xenalyze --summary          quarter %7d kB  full %7d kB  ratio %.2f' % ($rq, $rf, $rf / $rq))"
+fi

@@ -26,6 +26,8 @@ void xt_warn(struct vms_xt_analyzer *a, const char *fmt, ...)
 {
 	if (!a->warn)
 		return;
+	if (a->warn == a->out)
+		xt_out_flush(a);
 	va_list ap;
 	va_start(ap, fmt);
 	vfprintf(a->warn, fmt, ap);
@@ -38,6 +40,8 @@ void xt_fail(struct vms_xt_analyzer *a, enum vms_error_code code,
 	a->st.errors++;
 	va_list ap;
 	if (a->warn) {
+		if (a->warn == a->out)
+			xt_out_flush(a);
 		va_start(ap, fmt);
 		fprintf(a->warn, "error: ");
 		vfprintf(a->warn, fmt, ap);
@@ -195,8 +199,14 @@ struct vms_error *vms_xt_analyzer_create(const struct vms_xt_options *o,
 	a->o = *o;
 	a->out = o->out ? o->out : stdout;
 	a->warn = o->warn;
+	xt_out_init(a);
+	if (!a->ob) {
+		free(a);
+		return &vms_error_nomem;
+	}
 	a->fd = -1;
 	if (o->cpu_hz < 1000) {
+		xt_out_free(a);
 		free(a);
 		return vms_error_create(VMS_ERR_INVALID, "cpu frequency %" PRIu64 " Hz too low", o->cpu_hz);
 	}
@@ -207,6 +217,7 @@ struct vms_error *vms_xt_analyzer_create(const struct vms_xt_options *o,
 	a->samples.max = o->sample_max < 0 ? 0 : o->sample_max;
 	if (o->interval != VMS_XT_INTERVAL_NONE) {
 		if (!(o->interval_seconds > 0)) {
+			xt_out_free(a);
 			free(a);
 			return vms_error_create(VMS_ERR_INVALID, "interval must be positive");
 		}
@@ -217,6 +228,7 @@ struct vms_error *vms_xt_analyzer_create(const struct vms_xt_options *o,
 	}
 	a->pcpu = calloc(XT_MAX_CPUS, sizeof(*a->pcpu));
 	if (!a->pcpu) {
+		xt_out_free(a);
 		free(a);
 		return &vms_error_nomem;
 	}
@@ -230,10 +242,10 @@ struct vms_error *vms_xt_analyzer_create(const struct vms_xt_options *o,
 	a->default_domain.did = XT_DEFAULT_DOMAIN;
 	interval_domain(a, &a->default_domain);
 	if (o->interval == VMS_XT_INTERVAL_DOMAIN_TOTAL_TIME && o->interval_csv) {
-		fputs("time", a->out);
+		xt_outs(a, "time");
 		for (int i = 0; i < o->n_interval_domains; i++)
-			fprintf(a->out, ",d%d", o->interval_domains[i]);
-		fputc('\n', a->out);
+			xt_outf(a, ",d%d", o->interval_domains[i]);
+		xt_outc(a, '\n');
 	}
 	if (o->symbol_file) {
 		struct vms_error *err = load_symbols(a, o->symbol_file);
@@ -343,6 +355,8 @@ void vms_xt_analyzer_destroy(struct vms_xt_analyzer *a)
 	if (a->fd >= 0)
 		close(a->fd);
 	vms_error_free(a->err);
+	xt_out_flush(a);
+	xt_out_free(a);
 	free(a);
 }
 
@@ -462,6 +476,9 @@ static void order_remove(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 
 static void order_bubble(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 {
+	/* common case: @p is in front and stays there */
+	if (a->order[0] == p && (!a->order[1] || a->order[1]->order_tsc >= p->order_tsc))
+		return;
 	int i = 0;
 	while (a->order[i] && a->order[i] != p)
 		i++;
@@ -504,29 +521,80 @@ static const char *pstr(struct vms_xt_analyzer *a, int pcpu)
 	return a->pstr;
 }
 
+/* "%3u.%09u" without printf; returns the length. */
+static size_t fmt_time(char *b, unsigned s, unsigned ns)
+{
+	char t[12];
+	char *e = t + sizeof(t), *q = e;
+	do {
+		*--q = (char)('0' + s % 10);
+		s /= 10;
+	} while (s);
+	size_t n = 0;
+	for (size_t w = (size_t)(e - q); w < 3; w++)
+		b[n++] = ' ';
+	memcpy(b + n, q, (size_t)(e - q));
+	n += (size_t)(e - q);
+	b[n++] = '.';
+	for (int i = 8; i >= 0; i--) {
+		b[n + (size_t)i] = (char)('0' + ns % 10);
+		ns /= 10;
+	}
+	return n + 9;
+}
+
+static size_t fmt_int(char *b, int v)
+{
+	char t[12];
+	char *e = t + sizeof(t), *q = e;
+	unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
+	do {
+		*--q = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--q = '-';
+	memcpy(b, q, (size_t)(e - q));
+	return (size_t)(e - q);
+}
+
 static const char *tstr(struct vms_xt_analyzer *a, uint64_t tsc)
 {
 	unsigned s, ns;
 	xt_time(a, tsc, &s, &ns);
-	snprintf(a->tbuf, sizeof(a->tbuf), "%3u.%09u", s, ns);
+	a->tbuf[fmt_time(a->tbuf, s, ns)] = 0;
 	return a->tbuf;
 }
 
+/* The dump line prefix: time, pcpu string, current vcpu. */
 static void make_header(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 {
 	unsigned s, ns;
 	xt_time(a, p->ri.tsc, &s, &ns);
-	int n;
-	if (s || ns)
-		n = snprintf(a->hdr, sizeof(a->hdr), "%3u.%09u", s, ns);
-	else
-		n = snprintf(a->hdr, sizeof(a->hdr), "              ");
-	n += snprintf(a->hdr + n, sizeof(a->hdr) - (size_t)n, " %s", pstr(a, p->pid));
-	if (p->current)
-		snprintf(a->hdr + n, sizeof(a->hdr) - (size_t)n, " d%dv%d",
-			 p->current->d->did, p->current->vid);
-	else
-		snprintf(a->hdr + n, sizeof(a->hdr) - (size_t)n, " d?v?");
+	char *h = a->hdr;
+	size_t n;
+	if (s || ns) {
+		n = fmt_time(h, s, ns);
+	} else {
+		memset(h, ' ', 14);
+		n = 14;
+	}
+	h[n++] = ' ';
+	const char *ps = pstr(a, p->pid);
+	size_t pl = strlen(ps);
+	memcpy(h + n, ps, pl);
+	n += pl;
+	h[n++] = ' ';
+	h[n++] = 'd';
+	if (p->current) {
+		n += fmt_int(h + n, p->current->d->did);
+		h[n++] = 'v';
+		n += fmt_int(h + n, p->current->vid);
+	} else {
+		memcpy(h + n, "?v?", 3);
+		n += 3;
+	}
+	h[n] = 0;
 }
 
 /* ---- domains and vcpus ---- */
@@ -689,11 +757,11 @@ static void lose_vcpu(struct vms_xt_analyzer *a, struct xt_vcpu *v, uint64_t tsc
 	if (v->data_type == 1) {
 		struct xt_hvm *h = v->hvm;
 		if (a->o.dump_all)
-			fprintf(a->out, " [w2h] Clearing w2h state for d%dv%d\n", v->d->did, v->vid);
+			xt_outf(a, " [w2h] Clearing w2h state for d%dv%d\n", v->d->did, v->vid);
 		h->w2h.interrupts = h->w2h.vector = h->w2h.waking = 0;
 		for (int i = 0; i < XT_GUEST_INT_MAX; i++) {
 			if (a->o.dump_all && h->gi[i].start_tsc)
-				fprintf(a->out, "  Interrupt %d clearing start_tsc %" PRIu64 "\n",
+				xt_outf(a, "  Interrupt %d clearing start_tsc %" PRIu64 "\n",
 					i, h->gi[i].start_tsc);
 			h->gi[i].start_tsc = 0;
 		}
@@ -979,10 +1047,10 @@ static void hvm_generic_dump(struct vms_xt_analyzer *a, struct xt_rec *ri,
 		snprintf(num, sizeof(num), "hvm_handler %u", evt);
 		name = num;
 	}
-	fprintf(a->out, "%s%s %s%s [", prefix, a->hdr, name, is64 ? "64" : "");
+	xt_outf(a, "%s%s %s%s [", prefix, a->hdr, name, is64 ? "64" : "");
 	for (unsigned i = 0; i < ri->n; i++)
-		fprintf(a->out, " %x", ri->d[i]);
-	fprintf(a->out, " ]\n");
+		xt_outf(a, " %x", ri->d[i]);
+	xt_outf(a, " ]\n");
 }
 
 static void vlapic_inject(struct vms_xt_analyzer *a, struct xt_vcpu *v, int vec)
@@ -1001,13 +1069,14 @@ static void vlapic_inject(struct vms_xt_analyzer *a, struct xt_vcpu *v, int vec)
 				o = &h->vla[i];
 				o->vec = vec;
 				o->valid = 1;
+				h->vla_used = true;
 				break;
 			}
 		}
 	}
 	if (o) {
 		if (a->o.dump_all)
-			fprintf(a->out, "  [vla] d%dv%d vec %d injecting\n", v->d->did, v->vid, vec);
+			xt_outf(a, "  [vla] d%dv%d vec %d injecting\n", v->d->did, v->vid, vec);
 		o->injected = 1;
 	}
 }
@@ -1016,6 +1085,8 @@ static void hvm_vlapic_vmentry_cleanup(struct vms_xt_analyzer *a,
 				       struct xt_vcpu *v, uint64_t tsc)
 {
 	struct xt_hvm *h = v->hvm;
+	if (!h->vla_used)
+		return;
 	for (int i = 0; i < XT_VLAPIC_LIST; i++) {
 		struct xt_vlapic_ipi *o = &h->vla[i];
 		if (!(o->valid && o->injected))
@@ -1024,7 +1095,7 @@ static void hvm_vlapic_vmentry_cleanup(struct vms_xt_analyzer *a,
 		if (a->o.dump_all && o->count > 1) {
 			unsigned s, ns;
 			cycles_time(a, lat, &s, &ns);
-			fprintf(a->out, " [vla] d%dv%d vec %d ipis %d, latency %" PRIu64 " (%u.%09u s)\n",
+			xt_outf(a, " [vla] d%dv%d vec %d ipis %d, latency %" PRIu64 " (%u.%09u s)\n",
 				v->d->did, v->vid, o->vec, o->count, lat, s, ns);
 		}
 		memset(o, 0, sizeof(*o));
@@ -1036,13 +1107,13 @@ static void hvm_inj_virq(struct vms_xt_analyzer *a, struct xt_vcpu *v, struct xt
 	struct xt_hvm *h = v->hvm;
 	unsigned vector = ri->d[0];
 	if (a->o.dump_all)
-		fprintf(a->out, " %s inj_virq vec %u  %s\n", a->hdr, vector, ri->d[1] ? "fake" : "real");
+		xt_outf(a, " %s inj_virq vec %u  %s\n", a->hdr, vector, ri->d[1] ? "fake" : "real");
 	h->gi[vector < XT_GUEST_INT_MAX ? vector : XT_GUEST_INT_MAX].count++;
 	if (vector < XT_GUEST_INT_MAX) {
 		struct xt_gi *g = &h->gi[vector];
 		if (h->w2h.waking && h->w2h.vector == 0) {
 			if (a->o.dump_all)
-				fprintf(a->out, " [w2h] d%dv%d Setting wake_vector %u\n", v->d->did, v->vid, vector);
+				xt_outf(a, " [w2h] d%dv%d Setting wake_vector %u\n", v->d->did, v->vid, vector);
 			h->w2h.vector = (int)vector;
 			g->is_wake = 1;
 		}
@@ -1051,7 +1122,7 @@ static void hvm_inj_virq(struct vms_xt_analyzer *a, struct xt_vcpu *v, struct xt
 			h->w2h.interrupts_wanting_tsc++;
 			h->w2h.interrupts++;
 			if (a->o.dump_all)
-				fprintf(a->out, " [w2h] d%dv%d Starting vec %u\n", v->d->did, v->vid, vector);
+				xt_outf(a, " [w2h] d%dv%d Starting vec %u\n", v->d->did, v->vid, vector);
 		}
 	}
 	vlapic_inject(a, v, (int)vector);
@@ -1071,13 +1142,13 @@ static void hvm_handler(struct vms_xt_analyzer *a, struct xt_pcpu *p, struct xt_
 		int is64 = (ri->event & XT_64_FLAG) != 0;
 		uint64_t cr2 = is64 ? ((uint64_t)ri->d[1] | (uint64_t)ri->d[2] << 32) : ri->d[1];
 		if (a->o.dump_all)
-			fprintf(a->out, " %s %s pf_inject%s guest_cr2 %" PRIx64 "  guest_ec %x\n",
+			xt_outf(a, " %s %s pf_inject%s guest_cr2 %" PRIx64 "  guest_ec %x\n",
 				tstr(a, ri->tsc), pstr(a, ri->cpu), is64 ? "64" : "", cr2, ri->d[0]);
 		return;
 	}
 	case 0x00082005: /* REINJ_VIRQ */
 		if (a->o.dump_all)
-			fprintf(a->out, " %s %s inj_virq vec %u\n", tstr(a, ri->tsc), pstr(a, ri->cpu), ri->d[0]);
+			xt_outf(a, " %s %s inj_virq vec %u\n", tstr(a, ri->tsc), pstr(a, ri->cpu), ri->d[0]);
 		return;
 	case 0x00082003: /* INJ_EXC */
 		if (a->o.dump_all) {
@@ -1089,10 +1160,10 @@ static void hvm_handler(struct vms_xt_analyzer *a, struct xt_pcpu *p, struct xt_
 				"Page fault", "RESERVED", "FPU", "Alignment check",
 				"Machine check", "SIMD" };
 			if (ri->d[0] < 20)
-				fprintf(a->out, " %s %s inj_exc trap %s ec %x\n", tstr(a, ri->tsc),
+				xt_outf(a, " %s %s inj_exc trap %s ec %x\n", tstr(a, ri->tsc),
 					pstr(a, ri->cpu), trap[ri->d[0]], ri->d[1]);
 			else
-				fprintf(a->out, " %s %s inj_exc trap %u ec %x\n", tstr(a, ri->tsc),
+				xt_outf(a, " %s %s inj_exc trap %u ec %x\n", tstr(a, ri->tsc),
 					pstr(a, ri->cpu), ri->d[0], ri->d[1]);
 		}
 		return;
@@ -1102,12 +1173,12 @@ static void hvm_handler(struct vms_xt_analyzer *a, struct xt_pcpu *p, struct xt_
 	case 0x00082020: /* INTR_WINDOW */
 		if (a->o.dump_all) {
 			static const char *const src[6] = { "none", "pic", "lapic", "nmi", "mce", "vector" };
-			fprintf(a->out, " %s intr_window vec %u src %u(%s) ", a->hdr, ri->d[0], ri->d[1],
+			xt_outf(a, " %s intr_window vec %u src %u(%s) ", a->hdr, ri->d[0], ri->d[1],
 				ri->d[1] < 6 ? src[ri->d[1]] : "?");
 			if ((int32_t)ri->d[2] > 0)
-				fprintf(a->out, "intr %x\n", ri->d[2]);
+				xt_outf(a, "intr %x\n", ri->d[2]);
 			else
-				fprintf(a->out, "intr #\n");
+				xt_outf(a, "intr #\n");
 		}
 		return;
 	default:
@@ -1125,9 +1196,9 @@ static void hvm_handler(struct vms_xt_analyzer *a, struct xt_pcpu *p, struct xt_
 		h->intr_vec = vec;
 		if (a->o.dump_all) {
 			if (vec < 256 && xt_extint_name[vec])
-				fprintf(a->out, " %s intr vec %s(%x)\n", a->hdr, xt_extint_name[vec], vec);
+				xt_outf(a, " %s intr vec %s(%x)\n", a->hdr, xt_extint_name[vec], vec);
 			else
-				fprintf(a->out, " %s intr vec %x\n", a->hdr, vec);
+				xt_outf(a, " %s intr vec %x\n", a->hdr, vec);
 		}
 		if (a->o.scatter == VMS_XT_SCATTER_INTERRUPT_EIP && vec == a->o.scatter_arg) {
 			char name[32];
@@ -1147,10 +1218,10 @@ static void hvm_handler(struct vms_xt_analyzer *a, struct xt_pcpu *p, struct xt_
 			h->post = write ? POST_IO_WRITE : POST_IO_READ;
 		if (a->o.dump_all) {
 			if (ri->n >= 2)
-				fprintf(a->out, " %s io %s port %x val %x\n", a->hdr,
+				xt_outf(a, " %s io %s port %x val %x\n", a->hdr,
 					write ? "write" : "read", ri->d[0], ri->d[1]);
 			else /* string I/O: no data (xenalyze prints garbage, bug #14) */
-				fprintf(a->out, " %s io %s port %x (no data)\n", a->hdr,
+				xt_outf(a, " %s io %s port %x (no data)\n", a->hdr,
 					write ? "write" : "read", ri->d[0]);
 		}
 		return;
@@ -1178,14 +1249,14 @@ static void hvm_handler(struct vms_xt_analyzer *a, struct xt_pcpu *p, struct xt_
 		h->mmio_va = 0;
 		if (a->o.dump_all) {
 			if (valid)
-				fprintf(a->out, "]%s mmio_assist %c gpa %" PRIx64 " data %x\n", a->hdr,
+				xt_outf(a, "]%s mmio_assist %c gpa %" PRIx64 " data %x\n", a->hdr,
 					write ? 'w' : 'r', gpa, data);
 			else
-				fprintf(a->out, "]%s mmio_assist %c gpa %" PRIx64 " (no data)\n", a->hdr,
+				xt_outf(a, "]%s mmio_assist %c gpa %" PRIx64 " (no data)\n", a->hdr,
 					write ? 'w' : 'r', gpa);
 		}
 		if ((gpa & 0xfffff000) == 0xfee00000 && gpa == 0xfee000b0 && a->o.dump_all)
-			fprintf(a->out, "              [vla] d%dv%d eoi\n", v->d->did, v->vid);
+			xt_outf(a, "              [vla] d%dv%d eoi\n", v->d->did, v->vid);
 		if (h->post == POST_NONE || h->post == POST_GENERIC)
 			h->post = POST_MMIO;
 		return;
@@ -1194,9 +1265,9 @@ static void hvm_handler(struct vms_xt_analyzer *a, struct xt_pcpu *p, struct xt_
 		unsigned eax = ri->d[0];
 		if (a->o.dump_all) {
 			if (eax < XT_HYPERCALL_NAMED)
-				fprintf(a->out, " %s vmcall %2x (%s)\n", a->hdr, eax, xt_hypercall_name[eax]);
+				xt_outf(a, " %s vmcall %2x (%s)\n", a->hdr, eax, xt_hypercall_name[eax]);
 			else
-				fprintf(a->out, " %s vmcall %2x\n", a->hdr, eax);
+				xt_outf(a, " %s vmcall %2x\n", a->hdr, eax);
 		}
 		h->vmcall_eax = eax;
 		if (h->post == POST_NONE || h->post == POST_GENERIC)
@@ -1207,7 +1278,7 @@ static void hvm_handler(struct vms_xt_analyzer *a, struct xt_pcpu *p, struct xt_
 		uint64_t gpa = (uint64_t)ri->d[0] | (uint64_t)ri->d[1] << 32;
 		uint64_t mfn = (uint64_t)ri->d[2] | (uint64_t)ri->d[3] << 32;
 		if (a->o.dump_all)
-			fprintf(a->out, " %s npf gpa %" PRIx64 " q %x mfn %" PRIx64 " t %d\n", a->hdr,
+			xt_outf(a, " %s npf gpa %" PRIx64 " q %x mfn %" PRIx64 " t %d\n", a->hdr,
 				gpa, ri->d[4], mfn, (int)ri->d[5]);
 		h->inflight_event = ri->event;
 		return;
@@ -1215,7 +1286,7 @@ static void hvm_handler(struct vms_xt_analyzer *a, struct xt_pcpu *p, struct xt_
 	case 0x0008201a: { /* RDTSC */
 		uint64_t t = (uint64_t)ri->d[0] | (uint64_t)ri->d[1] << 32;
 		if (a->o.dump_all)
-			fprintf(a->out, " %s rdtsc %" PRIx64 " %" PRId64 " %s\n", a->hdr, t, (int64_t)t,
+			xt_outf(a, " %s rdtsc %" PRIx64 " %" PRId64 " %s\n", a->hdr, t, (int64_t)t,
 				h->last_rdtsc > t ? "BACKWARDS" : "");
 		if (a->o.scatter == VMS_XT_SCATTER_RDTSC) {
 			char name[32];
@@ -1259,10 +1330,10 @@ static void hvm_vmexit(struct vms_xt_analyzer *a, struct xt_pcpu *p, struct xt_v
 		if (!name && !h->svm)
 			name = xt_exit_name(0, h->exit_reason);
 		if (name)
-			fprintf(a->out, "]%s vmexit exit_reason %s eip %" PRIx64 "%s\n", a->hdr, name,
+			xt_outf(a, "]%s vmexit exit_reason %s eip %" PRIx64 "%s\n", a->hdr, name,
 				h->rip, find_symbol(a, h->rip));
 		else
-			fprintf(a->out, "]%s vmexit exit_reason %x eip %" PRIx64 "%s\n", a->hdr,
+			xt_outf(a, "]%s vmexit exit_reason %x eip %" PRIx64 "%s\n", a->hdr,
 				h->exit_reason, h->rip, find_symbol(a, h->rip));
 	}
 	h->exit_tsc = ri->tsc;
@@ -1277,18 +1348,18 @@ static void hvm_vmentry(struct vms_xt_analyzer *a, struct xt_pcpu *p, struct xt_
 	struct xt_hvm *h = v->hvm;
 	if (!h->init) {
 		if (a->o.dump_all)
-			fprintf(a->out, "!%s vmentry\n", a->hdr);
+			xt_outf(a, "!%s vmentry\n", a->hdr);
 		return;
 	}
 	hvm_vlapic_vmentry_cleanup(a, v, ri->tsc);
 	if (h->w2h.waking && a->o.dump_all)
-		fprintf(a->out, " [w2h] d%dv%d Finishing waking\n", v->d->did, v->vid);
+		xt_outf(a, " [w2h] d%dv%d Finishing waking\n", v->d->did, v->vid);
 	h->w2h.waking = 0;
 	if (h->w2h.interrupts_wanting_tsc) {
 		for (int i = 0; i < XT_GUEST_INT_MAX; i++) {
 			if (h->gi[i].start_tsc == 1) {
 				if (a->o.dump_all)
-					fprintf(a->out, " [w2h] d%dv%d Setting vec %d tsc to %" PRIu64 "\n",
+					xt_outf(a, " [w2h] d%dv%d Setting vec %d tsc to %" PRIu64 "\n",
 						v->d->did, v->vid, i, ri->tsc);
 				h->gi[i].start_tsc = ri->tsc;
 				if (--h->w2h.interrupts_wanting_tsc == 0)
@@ -1298,12 +1369,12 @@ static void hvm_vmentry(struct vms_xt_analyzer *a, struct xt_pcpu *p, struct xt_
 	}
 	if (!h->vmexit_valid) {
 		if (a->o.dump_all)
-			fprintf(a->out, "!%s vmentry\n", a->hdr);
+			xt_outf(a, "!%s vmentry\n", a->hdr);
 		return;
 	}
 	if (a->o.dump_all) {
 		int64_t arc = (int64_t)(ri->tsc - h->exit_tsc);
-		fprintf(a->out, "]%s vmentry cycles %" PRId64 " %s\n", a->hdr, arc, arc > 10000 ? "!" : "");
+		xt_outf(a, "]%s vmentry cycles %" PRId64 " %s\n", a->hdr, arc, arc > 10000 ? "!" : "");
 	}
 	hvm_close_vmexit(a, v, ri->tsc);
 	h->entry_tsc = ri->tsc;
@@ -1359,11 +1430,11 @@ static void hvm_process(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 
 static void dump_generic(struct vms_xt_analyzer *a, struct xt_rec *ri)
 {
-	fprintf(a->out, "]%s %7x(%x:%x:%x) %u [", a->hdr, ri->event,
+	xt_outf(a, "]%s %7x(%x:%x:%x) %u [", a->hdr, ri->event,
 		(ri->event >> 16) & 0xfff, (ri->event >> 12) & 0xf, ri->event & 0xfff, ri->n);
 	for (unsigned i = 0; i < ri->n; i++)
-		fprintf(a->out, " %x", ri->d[i]);
-	fprintf(a->out, " ]\n");
+		xt_outf(a, " %x", ri->d[i]);
+	xt_outf(a, " ]\n");
 }
 
 static void process_generic(struct vms_xt_analyzer *a, struct xt_rec *ri)
@@ -1393,14 +1464,14 @@ static void sched_runstate(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 	unsigned vcpu = ri->d[0] & 0xffff, dom = ri->d[0] >> 16;
 	if (a->o.dump_all) {
 		if (ri->n == 5)
-			fprintf(a->out, " %s %s {%" PRId64 ",%" PRId64 "} d%uv%u %s->%s\n", a->hdr,
+			xt_outf(a, " %s %s {%" PRId64 ",%" PRId64 "} d%uv%u %s->%s\n", a->hdr,
 				cont ? "runstate_continue" : "runstate_change",
 				(int64_t)((uint64_t)ri->d[1] | (uint64_t)ri->d[2] << 32),
 				(int64_t)((uint64_t)ri->d[3] | (uint64_t)ri->d[4] << 32), dom, vcpu,
 				old_rs < RS_MAX ? xt_runstate_name[old_rs] : "?",
 				new_rs < RS_MAX ? xt_runstate_name[new_rs] : "?");
 		else
-			fprintf(a->out, " %s %s d%uv%u %s->%s\n", a->hdr,
+			xt_outf(a, " %s %s d%uv%u %s->%s\n", a->hdr,
 				cont ? "runstate_continue" : "runstate_change", dom, vcpu,
 				old_rs < RS_MAX ? xt_runstate_name[old_rs] : "?",
 				new_rs < RS_MAX ? xt_runstate_name[new_rs] : "?");
@@ -1425,7 +1496,7 @@ static void sched_runstate(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 		struct xt_hvm *h = v->hvm;
 		if (new_rs == RS_RUNNABLE && old_rs == RS_BLOCKED) {
 			if (a->o.dump_all)
-				fprintf(a->out, " [w2h] d%dv%d Setting waking\n", v->d->did, v->vid);
+				xt_outf(a, " [w2h] d%dv%d Setting waking\n", v->d->did, v->vid);
 			h->w2h.waking = 1;
 		} else if (new_rs != RS_RUNNING || old_rs != RS_RUNNABLE) {
 			if (h->w2h.waking && old_rs == RS_RUNNING && new_rs != RS_OFFLINE)
@@ -1437,7 +1508,7 @@ static void sched_runstate(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 						continue;
 					uint64_t t = g->start_tsc == 1 ? 0 : ri->tsc - g->start_tsc;
 					if (a->o.dump_all)
-						fprintf(a->out, " [w2h] Halting vec %d is_wake %d time %" PRId64 "\n",
+						xt_outf(a, " [w2h] Halting vec %d is_wake %d time %" PRId64 "\n",
 							i, g->is_wake, (int64_t)t);
 					if (a->o.scatter == VMS_XT_SCATTER_WAKE_TO_HALT && t && g->is_wake)
 						xt_scatter_point(a, "wake-to-halt", ri->tsc, (double)t);
@@ -1520,18 +1591,17 @@ static void sched_switch(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 {
 	struct xt_rec *ri = &p->ri;
 	if (a->o.dump_all)
-		fprintf(a->out, " %s sched_switch prev d%uv%u next d%uv%u\n", a->hdr,
+		xt_outf(a, " %s sched_switch prev d%uv%u next d%uv%u\n", a->hdr,
 			ri->d[0], ri->d[1], ri->d[2], ri->d[3]);
 }
 
-static void us(FILE *f, uint32_t v)
+static void us(struct vms_xt_analyzer *a, uint32_t v)
 {
-	fprintf(f, "%u.%uus", v / 1000, v % 1000);
+	xt_outf(a, "%u.%uus", v / 1000, v % 1000);
 }
 
 static void sched_class(struct vms_xt_analyzer *a, struct xt_rec *ri)
 {
-	FILE *f = a->out;
 	const char *h = a->hdr;
 	const uint32_t *d = ri->d;
 	if (!a->o.dump_all)
@@ -1541,57 +1611,57 @@ static void sched_class(struct vms_xt_analyzer *a, struct xt_rec *ri)
 	uint64_t q1 = (uint64_t)d[2] | (uint64_t)d[3] << 32;
 	switch (sched << 16 | ev) {
 	/* credit */
-	case 0 << 16 | 1: fprintf(f, " %s csched:sched_tasklet\n", h); return;
+	case 0 << 16 | 1: xt_outf(a, " %s csched:sched_tasklet\n", h); return;
 	case 0 << 16 | 2: case 0 << 16 | 3:
-		fprintf(f, " %s csched:acct_%s d%uv%u, active_vcpus %u\n", h, ev == 2 ? "start" : "stop",
+		xt_outf(a, " %s csched:acct_%s d%uv%u, active_vcpus %u\n", h, ev == 2 ? "start" : "stop",
 			d[0], d[1], d[2]);
 		return;
-	case 0 << 16 | 4: fprintf(f, " %s csched:stolen_vcpu d%uv%u from cpu %u\n", h, d[1], d[2], d[0]); return;
-	case 0 << 16 | 5: fprintf(f, " %s csched:pick_cpu %u for d%uv%u\n", h, d[2], d[0], d[1]); return;
-	case 0 << 16 | 6: fprintf(f, " %s csched:runq_tickle, cpu %u\n", h, d[0]); return;
-	case 0 << 16 | 7: fprintf(f, " %s csched: d%uv%u boosted\n", h, d[0], d[1]); return;
-	case 0 << 16 | 8: fprintf(f, " %s csched: d%uv%u unboosted\n", h, d[0], d[1]); return;
+	case 0 << 16 | 4: xt_outf(a, " %s csched:stolen_vcpu d%uv%u from cpu %u\n", h, d[1], d[2], d[0]); return;
+	case 0 << 16 | 5: xt_outf(a, " %s csched:pick_cpu %u for d%uv%u\n", h, d[2], d[0], d[1]); return;
+	case 0 << 16 | 6: xt_outf(a, " %s csched:runq_tickle, cpu %u\n", h, d[0]); return;
+	case 0 << 16 | 7: xt_outf(a, " %s csched: d%uv%u boosted\n", h, d[0], d[1]); return;
+	case 0 << 16 | 8: xt_outf(a, " %s csched: d%uv%u unboosted\n", h, d[0], d[1]); return;
 	case 0 << 16 | 9:
-		fprintf(f, " %s csched:schedule cpu %u%s%s\n", h, d[0] & 0xffff,
+		xt_outf(a, " %s csched:schedule cpu %u%s%s\n", h, d[0] & 0xffff,
 			(d[0] >> 16) & 0xff ? ", tasklet scheduled" : "", d[0] >> 24 ? ", idle" : ", busy");
 		return;
 	case 0 << 16 | 10:
-		fprintf(f, " %s csched:ratelimit, d%uv%u run only ", h, d[0] >> 16, d[0] & 0xffff);
-		us(f, d[1]);
-		fputc('\n', f);
+		xt_outf(a, " %s csched:ratelimit, d%uv%u run only ", h, d[0] >> 16, d[0] & 0xffff);
+		us(a, d[1]);
+		xt_outc(a, '\n');
 		return;
 	case 0 << 16 | 11:
-		fprintf(f, " %s csched:load_balance %s %u\n", h, d[1] ? "checking" : "skipping", d[0]);
+		xt_outf(a, " %s csched:load_balance %s %u\n", h, d[1] ? "checking" : "skipping", d[0]);
 		return;
 	/* credit2 */
 	case 1 << 16 | 1: case 1 << 16 | 4: return;
 	case 1 << 16 | 2:
-		fprintf(f, " %s csched2:runq_insert d%uv%u, position %u\n", h, d[0] >> 16, d[0] & 0xffff, d[1]);
+		xt_outf(a, " %s csched2:runq_insert d%uv%u, position %u\n", h, d[0] >> 16, d[0] & 0xffff, d[1]);
 		return;
 	case 1 << 16 | 3:
-		fprintf(f, " %s csched2:burn_credits d%uv%u, credit = %d, ", h, d[0] >> 16, d[0] & 0xffff, (int)d[1]);
+		xt_outf(a, " %s csched2:burn_credits d%uv%u, credit = %d, ", h, d[0] >> 16, d[0] & 0xffff, (int)d[1]);
 		if ((int)d[2] != INT_MIN)
-			fprintf(f, "budget = %d, ", (int)d[2]);
-		fprintf(f, "delta = %d\n", (int)d[3]);
+			xt_outf(a, "budget = %d, ", (int)d[2]);
+		xt_outf(a, "delta = %d\n", (int)d[3]);
 		return;
 	case 1 << 16 | 5:
-		fprintf(f, " %s csched2:tickle_check d%uv%u, credit = %d, score = %d\n\n", h,
+		xt_outf(a, " %s csched2:tickle_check d%uv%u, credit = %d, score = %d\n\n", h,
 			d[0] >> 16, d[0] & 0xffff, (int)d[1], (int)d[2]);
 		return;
-	case 1 << 16 | 6: fprintf(f, " %s csched2:runq_tickle cpu %u\n", h, d[0] & 0xffff); return;
+	case 1 << 16 | 6: xt_outf(a, " %s csched2:runq_tickle cpu %u\n", h, d[0] & 0xffff); return;
 	case 1 << 16 | 7:
-		fprintf(f, " %s csched2:reset_credits d%uv%u, credit_start = %d, credit_end = %d\n", h,
+		xt_outf(a, " %s csched2:reset_credits d%uv%u, credit_start = %d, credit_end = %d\n", h,
 			d[0] >> 16, d[0] & 0xffff, (int)d[1], (int)d[2]);
 		return;
-	case 1 << 16 | 8: fprintf(f, " %s csched2:sched_tasklet\n", h); return;
-	case 1 << 16 | 9: fprintf(f, " %s csched2:update_load\n", h); return;
+	case 1 << 16 | 8: xt_outf(a, " %s csched2:sched_tasklet\n", h); return;
+	case 1 << 16 | 9: xt_outf(a, " %s csched2:update_load\n", h); return;
 	case 1 << 16 | 10:
-		fprintf(f, " %s csched2:runq_assign d%uv%u on rq# %u\n", h, d[0] >> 16, d[0] & 0xffff, d[1] & 0xffff);
+		xt_outf(a, " %s csched2:runq_assign d%uv%u on rq# %u\n", h, d[0] >> 16, d[0] & 0xffff, d[1] & 0xffff);
 		return;
 	case 1 << 16 | 11: {
 		unsigned shift = d[3];
 		double load = shift < 64 ? (double)q0 * 100.0 / (double)(1ULL << shift) : 0;
-		fprintf(f, " %s csched2:update_vcpu_load d%uv%u, vcpu_load = %4.3f%% (%" PRIu64 ")\n", h,
+		xt_outf(a, " %s csched2:update_vcpu_load d%uv%u, vcpu_load = %4.3f%% (%" PRIu64 ")\n", h,
 			d[2] >> 16, d[2] & 0xffff, load, q0);
 		return;
 	}
@@ -1599,101 +1669,101 @@ static void sched_class(struct vms_xt_analyzer *a, struct xt_rec *ri)
 		unsigned shift = d[4] >> 24;
 		double l1 = shift < 64 ? (double)q0 * 100.0 / (double)(1ULL << shift) : 0;
 		double l2 = shift < 64 ? (double)q1 * 100.0 / (double)(1ULL << shift) : 0;
-		fprintf(f, " %s csched2:update_rq_load rq# %u, load = %u, avgload = %4.3f%% (%" PRIu64
+		xt_outf(a, " %s csched2:update_rq_load rq# %u, load = %u, avgload = %4.3f%% (%" PRIu64
 			"), b_avgload = %4.3f%% (%" PRIu64 ")\n", h, (d[4] >> 16) & 0xff, d[4] & 0xffff,
 			l1, q0, l2, q1);
 		return;
 	}
 	case 1 << 16 | 13:
-		fprintf(f, " %s csched2:runq_tickle_new d%uv%u, processor = %u, credit = %d\n", h,
+		xt_outf(a, " %s csched2:runq_tickle_new d%uv%u, processor = %u, credit = %d\n", h,
 			d[0] >> 16, d[0] & 0xffff, d[1], (int)d[2]);
 		return;
 	case 1 << 16 | 14:
-		fprintf(f, " %s csched2:update_max_weight rq# %u, max_weight = %u\n", h, d[0] & 0xffff, d[0] >> 16);
+		xt_outf(a, " %s csched2:update_max_weight rq# %u, max_weight = %u\n", h, d[0] & 0xffff, d[0] >> 16);
 		return;
 	case 1 << 16 | 15:
-		fprintf(f, " %s csched2:migrate d%uv%u rq# %u --> rq# %u\n", h, d[0] >> 16, d[0] & 0xffff,
+		xt_outf(a, " %s csched2:migrate d%uv%u rq# %u --> rq# %u\n", h, d[0] >> 16, d[0] & 0xffff,
 			d[1] & 0xffff, d[1] >> 16);
 		return;
 	case 1 << 16 | 16:
-		fprintf(f, " %s csched2:load_balance_check lrq# %u, orq# %u, delta = %u\n", h,
+		xt_outf(a, " %s csched2:load_balance_check lrq# %u, orq# %u, delta = %u\n", h,
 			d[0] & 0xffff, d[0] >> 16, d[1]);
 		return;
 	case 1 << 16 | 17:
-		fprintf(f, " %s csched2:load_balance_begin lrq# %u, avg_load = %" PRIu64 " -- orq# %u, avg_load = %" PRIu64 "\n",
+		xt_outf(a, " %s csched2:load_balance_begin lrq# %u, avg_load = %" PRIu64 " -- orq# %u, avg_load = %" PRIu64 "\n",
 			h, d[4] & 0xffff, q0, d[4] >> 16, q1);
 		return;
 	case 1 << 16 | 19:
-		fprintf(f, " %s csched2:picked_cpu d%uv%u, rq# %u, cpu %u\n", h, d[2] >> 16, d[2] & 0xffff,
+		xt_outf(a, " %s csched2:picked_cpu d%uv%u, rq# %u, cpu %u\n", h, d[2] >> 16, d[2] & 0xffff,
 			d[3] & 0xffff, d[3] >> 16);
 		return;
 	case 1 << 16 | 20:
-		fprintf(f, " %s csched2:runq_candidate d%uv%u, credit = %d, ", h, d[0] >> 16, d[0] & 0xffff, (int)d[2]);
+		xt_outf(a, " %s csched2:runq_candidate d%uv%u, credit = %d, ", h, d[0] >> 16, d[0] & 0xffff, (int)d[2]);
 		if (d[1] == 0xffffffffu)
-			fprintf(f, "no cpu was tickled\n");
+			xt_outf(a, "no cpu was tickled\n");
 		else
-			fprintf(f, "cpu %u was tickled\n", d[1]);
+			xt_outf(a, "cpu %u was tickled\n", d[1]);
 		return;
 	case 1 << 16 | 21: {
 		unsigned idle = (d[1] >> 8) & 0xff;
-		fprintf(f, " %s csched2:schedule cpu %u, rq# %u%s%s%s%s\n", h, d[0] & 0xffff, d[0] >> 16,
+		xt_outf(a, " %s csched2:schedule cpu %u, rq# %u%s%s%s%s\n", h, d[0] & 0xffff, d[0] >> 16,
 			d[1] & 0xff ? ", tasklet scheduled" : "", idle ? ", idle" : ", busy",
 			idle ? ((d[1] >> 16) & 0xff ? ", SMT idle" : ", SMT busy") : "",
 			d[1] >> 24 ? ", tickled" : ", not tickled");
 		return;
 	}
 	case 1 << 16 | 22:
-		fprintf(f, " %s csched2:ratelimit, d%uv%u run only ", h, d[0] >> 16, d[0] & 0xffff);
-		us(f, d[1]);
-		fputc('\n', f);
+		xt_outf(a, " %s csched2:ratelimit, d%uv%u run only ", h, d[0] >> 16, d[0] & 0xffff);
+		us(a, d[1]);
+		xt_outc(a, '\n');
 		return;
 	case 1 << 16 | 23:
-		fprintf(f, " %s csched2:runq_cand_check d%uv%u\n", h, d[0] >> 16, d[0] & 0xffff);
+		xt_outf(a, " %s csched2:runq_cand_check d%uv%u\n", h, d[0] >> 16, d[0] & 0xffff);
 		return;
 	/* RTDS */
-	case 4 << 16 | 1: fprintf(f, " %s rtds:runq_tickle cpu %u\n", h, d[0] & 0xffff); return;
+	case 4 << 16 | 1: xt_outf(a, " %s rtds:runq_tickle cpu %u\n", h, d[0] & 0xffff); return;
 	case 4 << 16 | 2:
-		fprintf(f, " %s rtds:runq_pick d%uv%u, deadline = %" PRIu64 ", budget = %" PRIu64 "\n", h,
+		xt_outf(a, " %s rtds:runq_pick d%uv%u, deadline = %" PRIu64 ", budget = %" PRIu64 "\n", h,
 			d[0] >> 16, d[0] & 0xffff, (uint64_t)d[1] | (uint64_t)d[2] << 32,
 			(uint64_t)d[3] | (uint64_t)d[4] << 32);
 		return;
 	case 4 << 16 | 3:
-		fprintf(f, " %s rtds:burn_budget d%uv%u, budget = %" PRIu64 ", delta = %d\n", h,
+		xt_outf(a, " %s rtds:burn_budget d%uv%u, budget = %" PRIu64 ", delta = %d\n", h,
 			d[0] >> 16, d[0] & 0xffff, (uint64_t)d[1] | (uint64_t)d[2] << 32, (int)d[3]);
 		return;
 	case 4 << 16 | 4:
-		fprintf(f, " %s rtds:repl_budget d%uv%u, deadline = %" PRIu64 ", budget = %" PRIu64 ", priority = %u\n",
+		xt_outf(a, " %s rtds:repl_budget d%uv%u, deadline = %" PRIu64 ", budget = %" PRIu64 ", priority = %u\n",
 			h, d[0] >> 16, d[0] & 0xffff, (uint64_t)d[2] | (uint64_t)d[3] << 32,
 			(uint64_t)d[4] | (uint64_t)d[5] << 32, d[1]);
 		return;
-	case 4 << 16 | 5: fprintf(f, " %s rtds:sched_tasklet\n", h); return;
+	case 4 << 16 | 5: xt_outf(a, " %s rtds:sched_tasklet\n", h); return;
 	case 4 << 16 | 6:
-		fprintf(f, " %s rtds:schedule cpu %u, %s%s%s\n", h, d[0] & 0xffff,
+		xt_outf(a, " %s rtds:schedule cpu %u, %s%s%s\n", h, d[0] & 0xffff,
 			(d[0] >> 16) & 0xff ? ", tasklet scheduled" : "",
 			(d[0] >> 24) & 0xf ? ", idle" : ", busy", d[0] >> 28 ? ", tickled" : ", not tickled");
 		return;
 	/* null */
 	case 5 << 16 | 1:
-		fprintf(f, " %s null:picked_cpu d%uv%u, cpu %u\n", h, d[0] >> 16, d[0] & 0xffff, d[1]);
+		xt_outf(a, " %s null:picked_cpu d%uv%u, cpu %u\n", h, d[0] >> 16, d[0] & 0xffff, d[1]);
 		return;
 	case 5 << 16 | 2:
-		fprintf(f, " %s null:vcpu_assign d%uv%u to cpu %u\n", h, d[0] >> 16, d[0] & 0xffff, d[1]);
+		xt_outf(a, " %s null:vcpu_assign d%uv%u to cpu %u\n", h, d[0] >> 16, d[0] & 0xffff, d[1]);
 		return;
 	case 5 << 16 | 3:
-		fprintf(f, " %s null:vcpu_deassign d%uv%u from cpu %u\n", h, d[0] >> 16, d[0] & 0xffff, d[1]);
+		xt_outf(a, " %s null:vcpu_deassign d%uv%u from cpu %u\n", h, d[0] >> 16, d[0] & 0xffff, d[1]);
 		return;
 	case 5 << 16 | 4:
-		fprintf(f, " %s null:migrate d%uv%u, cpu %u, new_cpu %u\n", h, d[0] >> 16, d[0] & 0xffff,
+		xt_outf(a, " %s null:migrate d%uv%u, cpu %u, new_cpu %u\n", h, d[0] >> 16, d[0] & 0xffff,
 			d[1] & 0xffff, d[1] >> 16);
 		return;
 	case 5 << 16 | 5:
-		fprintf(f, " %s null:schedule cpu %u%s", h, d[0] >> 16, d[0] & 0xffff ? ", tasklet scheduled" : "");
+		xt_outf(a, " %s null:schedule cpu %u%s", h, d[0] >> 16, d[0] & 0xffff ? ", tasklet scheduled" : "");
 		if ((int16_t)(d[1] & 0xffff) != -1)
-			fprintf(f, ", vcpu d%uv%d\n", d[1] >> 16, (int16_t)(d[1] & 0xffff));
+			xt_outf(a, ", vcpu d%uv%d\n", d[1] >> 16, (int16_t)(d[1] & 0xffff));
 		else
-			fprintf(f, ", no vcpu\n");
+			xt_outf(a, ", no vcpu\n");
 		return;
-	case 5 << 16 | 6: fprintf(f, " %s null:sched_tasklet\n", h); return;
+	case 5 << 16 | 6: xt_outf(a, " %s null:sched_tasklet\n", h); return;
 	default:
 		dump_generic(a, ri);
 	}
@@ -1703,7 +1773,6 @@ static void sched_process(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 {
 	struct xt_rec *ri = &p->ri;
 	unsigned sub = (ri->event >> 12) & 0xf;
-	FILE *f = a->out;
 	const uint32_t *d = ri->d;
 	if (sub == 0xf) {
 		process_generic(a, ri);
@@ -1725,43 +1794,43 @@ static void sched_process(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 	if (!a->o.dump_all)
 		return;
 	switch (ri->event) {
-	case 0x00028001: fprintf(f, " %s sched_init_domain d%u\n", a->hdr, d[0]); break;
-	case 0x00028002: fprintf(f, " %s sched_destroy_domain d%u\n", a->hdr, d[0]); break;
-	case 0x00028003: fprintf(f, " %s vcpu_sleep d%uv%u\n", a->hdr, d[0], d[1]); break;
-	case 0x00028004: fprintf(f, " %s vcpu_wake d%uv%u\n", a->hdr, d[0], d[1]); break;
-	case 0x00028005: fprintf(f, " %s vcpu_yield d%uv%u\n", a->hdr, d[0], d[1]); break;
-	case 0x00028006: fprintf(f, " %s vcpu_block d%uv%u\n", a->hdr, d[0], d[1]); break;
+	case 0x00028001: xt_outf(a, " %s sched_init_domain d%u\n", a->hdr, d[0]); break;
+	case 0x00028002: xt_outf(a, " %s sched_destroy_domain d%u\n", a->hdr, d[0]); break;
+	case 0x00028003: xt_outf(a, " %s vcpu_sleep d%uv%u\n", a->hdr, d[0], d[1]); break;
+	case 0x00028004: xt_outf(a, " %s vcpu_wake d%uv%u\n", a->hdr, d[0], d[1]); break;
+	case 0x00028005: xt_outf(a, " %s vcpu_yield d%uv%u\n", a->hdr, d[0], d[1]); break;
+	case 0x00028006: xt_outf(a, " %s vcpu_block d%uv%u\n", a->hdr, d[0], d[1]); break;
 	case 0x00028007: case 0x00028010:
-		fprintf(f, " %s %s d%uv%u, reason = %u\n", a->hdr,
+		xt_outf(a, " %s %s d%uv%u, reason = %u\n", a->hdr,
 			ri->event == 0x00028007 ? "sched_shutdown" : "sched_shutdown_code", d[0], d[1], d[2]);
 		break;
-	case 0x00028009: fprintf(f, " %s sched_adjust d%u\n", a->hdr, d[0]); break;
+	case 0x00028009: xt_outf(a, " %s sched_adjust d%u\n", a->hdr, d[0]); break;
 	case 0x0002800a: sched_switch(a, p); break;
 	case 0x0002800e:
-		fprintf(f, " %s sched_switch prev d%uv%d, run for ", a->hdr, d[0], (int)d[1]);
-		us(f, d[2]);
-		fputc('\n', f);
+		xt_outf(a, " %s sched_switch prev d%uv%d, run for ", a->hdr, d[0], (int)d[1]);
+		us(a, d[2]);
+		xt_outc(a, '\n');
 		break;
 	case 0x0002800f:
-		fprintf(f, " %s sched_switch next d%uv%u", a->hdr, d[0], d[1]);
+		xt_outf(a, " %s sched_switch next d%uv%u", a->hdr, d[0], d[1]);
 		if (d[2]) {
-			fprintf(f, ", was runnable for ");
-			us(f, d[2]);
+			xt_outf(a, ", was runnable for ");
+			us(a, d[2]);
 		}
 		if ((int)d[3] > 0) {
-			fprintf(f, ", next slice ");
-			us(f, d[3]);
+			xt_outf(a, ", next slice ");
+			us(a, d[3]);
 		}
-		fputc('\n', f);
+		xt_outc(a, '\n');
 		break;
 	case 0x00028011:
-		fprintf(f, " %s sched_switch continue d%uv%u, run for ", a->hdr, d[0], d[1]);
-		us(f, d[2]);
+		xt_outf(a, " %s sched_switch continue d%uv%u, run for ", a->hdr, d[0], d[1]);
+		us(a, d[2]);
 		if ((int)d[3] > 0) {
-			fprintf(f, ", next slice ");
-			us(f, d[3]);
+			xt_outf(a, ", next slice ");
+			us(a, d[3]);
 		}
-		fputc('\n', f);
+		xt_outc(a, '\n');
 		break;
 	case 0x00028008: case 0x0002800b: case 0x0002800c: case 0x0002800d:
 		break;
@@ -1800,10 +1869,10 @@ static void pv_process(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 		if (a->o.dump_all) {
 			uint64_t eip = x64 ? ((uint64_t)ri->d[0] | (uint64_t)ri->d[1] << 32) : ri->d[0];
 			if (eax < XT_HYPERCALL_MAX && xt_hypercall_name[eax])
-				fprintf(a->out, " %s hypercall %2x (%s) eip %" PRIx64 "\n", a->hdr, eax,
+				xt_outf(a, " %s hypercall %2x (%s) eip %" PRIx64 "\n", a->hdr, eax,
 					xt_hypercall_name[eax], eip);
 			else
-				fprintf(a->out, " %s hypercall %x eip %" PRIx64 "\n", a->hdr, eax, eip);
+				xt_outf(a, " %s hypercall %x eip %" PRIx64 "\n", a->hdr, eax, eip);
 		}
 		break;
 	}
@@ -1815,20 +1884,20 @@ static void pv_process(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 		if (a->o.dump_all) {
 			const char *ind = minor == PVE_HYPERCALL_SUBCALL ? " " : "";
 			if (op < XT_HYPERCALL_MAX && xt_hypercall_name[op])
-				fprintf(a->out, " %s%s hypercall %2x (%s)", a->hdr, ind, op, xt_hypercall_name[op]);
+				xt_outf(a, " %s%s hypercall %2x (%s)", a->hdr, ind, op, xt_hypercall_name[op]);
 			else
-				fprintf(a->out, " %s%s hypercall %2x", a->hdr, ind, op);
+				xt_outf(a, " %s%s hypercall %2x", a->hdr, ind, op);
 			unsigned w = 1;
 			for (int i = 0; i < 6 && w < ri->n; i++) {
 				unsigned code = (ri->d[0] >> (20 + 2 * i)) & 3;
 				if (code == 1)
-					fprintf(a->out, " %x", ri->d[w++]);
+					xt_outf(a, " %x", ri->d[w++]);
 				else if (code == 2 && w + 1 < ri->n) {
-					fprintf(a->out, " %" PRIx64, (uint64_t)ri->d[w] | (uint64_t)ri->d[w + 1] << 32);
+					xt_outf(a, " %" PRIx64, (uint64_t)ri->d[w] | (uint64_t)ri->d[w + 1] << 32);
 					w += 2;
 				}
 			}
-			fputc('\n', a->out);
+			xt_outc(a, '\n');
 		}
 		break;
 	}
@@ -1838,17 +1907,17 @@ static void pv_process(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 		if (trap < 32)
 			pv->trap[trap]++;
 		if (a->o.dump_all)
-			fprintf(a->out, " %s trap %x\n", a->hdr, trap);
+			xt_outf(a, " %s trap %x\n", a->hdr, trap);
 		break;
 	}
 	default:
 		if (a->o.dump_all) {
-			fprintf(a->out, " %s pv %s%s [", a->hdr,
+			xt_outf(a, " %s pv %s%s [", a->hdr,
 				minor < PVE_MAX && xt_pv_name[minor] ? xt_pv_name[minor] : "unknown",
 				x64 ? "64" : "");
 			for (unsigned i = 0; i < ri->n; i++)
-				fprintf(a->out, " %x", ri->d[i]);
-			fprintf(a->out, " ]\n");
+				xt_outf(a, " %x", ri->d[i]);
+			xt_outf(a, " ]\n");
 		}
 	}
 }
@@ -1860,7 +1929,6 @@ static void hw_process(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 {
 	struct xt_rec *ri = &p->ri;
 	const uint32_t *d = ri->d;
-	FILE *f = a->out;
 	if (!a->o.dump_all) {
 		if (ri->event == 0x00802008 && a->o.scatter == VMS_XT_SCATTER_NONE)
 			return;
@@ -1868,43 +1936,43 @@ static void hw_process(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 	switch (ri->event) {
 	case 0x00801001:
 		if (a->o.dump_all)
-			fprintf(f, " %s cpu_freq_change %u -> %u\n", a->hdr, d[0], d[1]);
+			xt_outf(a, " %s cpu_freq_change %u -> %u\n", a->hdr, d[0], d[1]);
 		break;
 	case 0x00801002:
 		if (a->o.dump_all)
-			fprintf(f, " %s cpu_idle_entry [ C0 -> C%u ]\n", a->hdr, d[0]);
+			xt_outf(a, " %s cpu_idle_entry [ C0 -> C%u ]\n", a->hdr, d[0]);
 		break;
 	case 0x00801003:
 		if (a->o.dump_all)
-			fprintf(f, " %s cpu_idle_exit [ C%u -> C0 ]\n", a->hdr, d[0]);
+			xt_outf(a, " %s cpu_idle_exit [ C%u -> C0 ]\n", a->hdr, d[0]);
 		break;
 	case 0x00802001: case 0x00802002:
 		if (a->o.dump_all)
-			fprintf(f, " %s irq_move_cleanup%s irq %u vec %u cpu %u\n", a->hdr,
+			xt_outf(a, " %s irq_move_cleanup%s irq %u vec %u cpu %u\n", a->hdr,
 				ri->event == 0x00802001 ? "_delay" : "", d[0], d[1], d[2]);
 		break;
 	case 0x00802003: case 0x00802004: case 0x00802006: {
 		const char *n = ri->event == 0x00802003 ? "bind_vector" :
 				ri->event == 0x00802004 ? "clear_vector" : "assign_vector";
 		if (a->o.dump_all) {
-			fprintf(f, " %s %s irq %x vec %x mask [", a->hdr, n, d[0] & 0xffff, d[0] >> 16);
+			xt_outf(a, " %s %s irq %x vec %x mask [", a->hdr, n, d[0] & 0xffff, d[0] >> 16);
 			for (unsigned i = 1; i < ri->n; i++)
-				fprintf(f, " %x", d[i]);
-			fprintf(f, " ]\n");
+				xt_outf(a, " %x", d[i]);
+			xt_outf(a, " ]\n");
 		}
 		break;
 	}
 	case 0x00802005:
 		if (a->o.dump_all)
-			fprintf(f, " %s irq_move_finish irq %x vec %x cpu %u\n", a->hdr, d[0], d[1], d[2]);
+			xt_outf(a, " %s irq_move_finish irq %x vec %x cpu %u\n", a->hdr, d[0], d[1], d[2]);
 		break;
 	case 0x00802007:
 		if (a->o.dump_all)
-			fprintf(f, " %s unmapped_vector vec %x\n", a->hdr, d[0]);
+			xt_outf(a, " %s unmapped_vector vec %x\n", a->hdr, d[0]);
 		break;
 	case 0x00802008:
 		if (a->o.dump_all)
-			fprintf(f, " %s do_irq irq %x start %x end %x\n", a->hdr, d[0], d[1], d[2]);
+			xt_outf(a, " %s do_irq irq %x start %x end %x\n", a->hdr, d[0], d[1], d[2]);
 		if (a->o.scatter == VMS_XT_SCATTER_NONE)
 			break;
 		break;
@@ -1928,10 +1996,10 @@ static void lost_records(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 	a->st.lost_records += ri->d[0];
 	if (a->o.dump_all) {
 		if (p->current)
-			fprintf(a->out, " %s lost_records count %d d%uv%u (cur d%dv%d) first_tsc %" PRIu64 "\n",
+			xt_outf(a, " %s lost_records count %d d%uv%u (cur d%dv%d) first_tsc %" PRIu64 "\n",
 				a->hdr, (int)ri->d[0], did, vid, p->current->d->did, p->current->vid, first);
 		else
-			fprintf(a->out, " %s lost_records count %d d%uv%u (cur X) first_tsc %" PRIu64 "\n",
+			xt_outf(a, " %s lost_records count %d d%uv%u (cur X) first_tsc %" PRIu64 "\n",
 				a->hdr, (int)ri->d[0], did, vid, first);
 	}
 	if (p->current) {
@@ -1960,11 +2028,11 @@ static void lost_records_end(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 	if (!p->lost.active || ri->tsc <= p->lost.tsc)
 		return;
 	if (a->o.dump_all)
-		fprintf(a->out, "               %s lost_records end ---\n", pstr(a, p->pid));
+		xt_outf(a, "               %s lost_records end ---\n", pstr(a, p->pid));
 	xt_sum_add(&p->time.lost, ri->tsc - p->lost.tsc, &a->samples);
 	if (p->lost.domain_valid) {
 		if (a->o.dump_all)
-			fprintf(a->out, "               %s lost_records end d%uv%u---\n", pstr(a, p->pid),
+			xt_outf(a, "               %s lost_records end d%uv%u---\n", pstr(a, p->pid),
 				p->lost.did, p->lost.vid);
 		if (p->current) {
 			xt_warn(a, "lost_record valid, but current d%dv%d\n", p->current->d->did, p->current->vid);
@@ -1976,7 +2044,7 @@ static void lost_records_end(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 		p->lost.domain_valid = false;
 		p->lost.seen_valid_schedule = false;
 	} else if (a->o.dump_all) {
-		fprintf(a->out, "               %s lost_records end (domain invalid)---\n", pstr(a, p->pid));
+		xt_outf(a, "               %s lost_records end (domain invalid)---\n", pstr(a, p->pid));
 	}
 	p->lost.active = false;
 	pstr_draw(a, p);
@@ -2277,7 +2345,7 @@ static void process_record(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 	case TL_DOM0OP:
 		if (a->o.dump_all) {
 			if (ri->event == 0x00041001 || ri->event == 0x00041002)
-				fprintf(a->out, " %s %s domain %u\n", a->hdr,
+				xt_outf(a, " %s %s domain %u\n", a->hdr,
 					ri->event == 0x00041001 ? "domain_create" : "domain_destroy", ri->d[0]);
 			else
 				dump_generic(a, ri);
@@ -2325,6 +2393,7 @@ static struct vms_error *run(struct vms_xt_analyzer *a)
 	} else {
 		process_records(a);
 	}
+	xt_out_flush(a);
 	a->finished_run = true;
 	if (a->err)
 		return vms_error_create(a->err->code, "%s", a->err->message);

@@ -29,10 +29,10 @@ static void print_time_sum(struct vms_xt_analyzer *a, struct xt_sum *s, const ch
 		int64_t p50 = xt_pct_weighted(s->sample, n, 50);
 		int64_t p5 = xt_pct_weighted(s->sample, n, 5);
 		int64_t p95 = xt_pct_weighted(s->sample, n, 95);
-		fprintf(a->out, "%s: %7u %5.2fs %6" PRId64 " {%6" PRId64 "|%6" PRId64 "|%6" PRId64 "}\n",
+		xt_outf(a, "%s: %7u %5.2fs %6" PRId64 " {%6" PRId64 "|%6" PRId64 "|%6" PRId64 "}\n",
 			label, s->count, secs(a, s->cycles), avg, p5, p50, p95);
 	} else {
-		fprintf(a->out, "%s: %7u %5.2fs %6" PRId64 "\n", label, s->count, secs(a, s->cycles), avg);
+		xt_outf(a, "%s: %7u %5.2fs %6" PRId64 "\n", label, s->count, secs(a, s->cycles), avg);
 	}
 }
 
@@ -47,10 +47,10 @@ static void print_affinity(struct vms_xt_analyzer *a, struct xt_sum *s, const ch
 		int64_t p50 = xt_pct_count(s->sample, n, 50);
 		int64_t p5 = xt_pct_count(s->sample, n, 5);
 		int64_t p95 = xt_pct_count(s->sample, n, 95);
-		fprintf(a->out, "%s: %7u %6" PRId64 " {%6" PRId64 "|%6" PRId64 "|%6" PRId64 "}\n",
+		xt_outf(a, "%s: %7u %6" PRId64 " {%6" PRId64 "|%6" PRId64 "|%6" PRId64 "}\n",
 			label, s->count, avg, p5, p50, p95);
 	} else {
-		fprintf(a->out, "%s: %7u %6" PRId64 "\n", label, s->count, avg);
+		xt_outf(a, "%s: %7u %6" PRId64 "\n", label, s->count, avg);
 	}
 }
 
@@ -61,16 +61,16 @@ static void print_event_sum(struct vms_xt_analyzer *a, struct xt_sum *s, const c
 		return;
 	double pct = a->total_cycles ? (double)(s->cycles * 100) / (double)a->total_cycles : 0;
 	int64_t avg = s->count ? (int64_t)(s->cycles / s->count) : 0;
-	fputs(label, a->out);
+	xt_outs(a, label);
 	if (a->samples.size) {
 		uint32_t n = nsamples(s);
 		int64_t p50 = xt_pct_count(s->sample, n, 50);
 		int64_t p5 = xt_pct_count(s->sample, n, 5);
 		int64_t p95 = xt_pct_count(s->sample, n, 95);
-		fprintf(a->out, " %7u %5.2fs %5.2f%% %5" PRId64 " cyc {%5" PRId64 "|%5" PRId64 "|%5" PRId64 "}\n",
+		xt_outf(a, " %7u %5.2fs %5.2f%% %5" PRId64 " cyc {%5" PRId64 "|%5" PRId64 "|%5" PRId64 "}\n",
 			s->event_count, secs(a, s->cycles), pct, avg, p5, p50, p95);
 	} else {
-		fprintf(a->out, " %7u %5.2fs %5.2f%% %5" PRId64 " cyc\n", s->event_count,
+		xt_outf(a, " %7u %5.2fs %5.2f%% %5" PRId64 " cyc\n", s->event_count,
 			secs(a, s->cycles), pct, avg);
 	}
 }
@@ -80,13 +80,13 @@ static void volume_summary(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 	for (int j = 0; j < TL_MAX; j++) {
 		if (!p->vol[j])
 			continue;
-		fprintf(a->out, " %-6s: %10" PRIu64 "\n", xt_toplevel_name[j], p->vol[j]);
+		xt_outf(a, " %-6s: %10" PRIu64 "\n", xt_toplevel_name[j], p->vol[j]);
 		if (j == TL_SCHED && p->vol_sched_verbose)
-			fprintf(a->out, " +-verbose: %10" PRIu64 "\n", p->vol_sched_verbose);
+			xt_outf(a, " +-verbose: %10" PRIu64 "\n", p->vol_sched_verbose);
 		if (j == TL_HVM)
 			for (int k = 0; k < HV_MAX; k++)
 				if (p->vol_hvm[k])
-					fprintf(a->out, " +-%-7s: %10" PRIu64 "\n", xt_hvm_vol_name[k], p->vol_hvm[k]);
+					xt_outf(a, " +-%-7s: %10" PRIu64 "\n", xt_hvm_vol_name[k], p->vol_hvm[k]);
 	}
 }
 
@@ -120,12 +120,12 @@ static void print_handlers(struct vms_xt_analyzer *a, struct xt_hvm *h, unsigned
 				if (!h->extint[i])
 					continue;
 				if (xt_extint_name[i])
-					fprintf(a->out, "  %10s(%3d): %u\n", xt_extint_name[i], i, h->extint[i]);
+					xt_outf(a, "  %10s(%3d): %u\n", xt_extint_name[i], i, h->extint[i]);
 				else
-					fprintf(a->out, "            [%3d]: %u\n", i, h->extint[i]);
+					xt_outf(a, "            [%3d]: %u\n", i, h->extint[i]);
 			}
 			if (h->extint[256])
-				fprintf(a->out, "  Other:         : %u\n", h->extint[256]);
+				xt_outf(a, "  Other:         : %u\n", h->extint[256]);
 			break;
 		case HK_MMIO: {
 			static const char *const mn[4] = { "?", "npf", "apic", "unknown" };
@@ -141,7 +141,7 @@ static void io_summary(struct vms_xt_analyzer *a, struct xt_ioaddr *list, const 
 {
 	if (!list)
 		return;
-	fprintf(a->out, "%s\n", title);
+	xt_outf(a, "%s\n", title);
 	char label[64];
 	for (; list; list = list->next) {
 		for (int dir = 0; dir < 2; dir++) {
@@ -159,7 +159,7 @@ static void hvm_summary(struct vms_xt_analyzer *a, struct xt_hvm *h)
 	if (!h->summary_info)
 		return;
 	char label[64];
-	fprintf(a->out, "Exit reasons:\n");
+	xt_outf(a, "Exit reasons:\n");
 	for (unsigned i = 0; i <= XT_EXIT_MAX; i++) {
 		const char *nm = i < XT_EXIT_MAX ? xt_exit_name(h->svm, i) : NULL;
 		if (nm)
@@ -171,18 +171,18 @@ static void hvm_summary(struct vms_xt_analyzer *a, struct xt_hvm *h)
 		print_event_sum(a, &h->exit[i], label);
 		print_handlers(a, h, i);
 	}
-	fprintf(a->out, "Guest interrupt counts:\n");
+	xt_outf(a, "Guest interrupt counts:\n");
 	for (int i = 0; i < XT_GUEST_INT_MAX; i++) {
 		if (!h->gi[i].count)
 			continue;
-		fprintf(a->out, "  [%3d] %u\n", i, h->gi[i].count);
+		xt_outf(a, "  [%3d] %u\n", i, h->gi[i].count);
 		for (int j = 1; j < 4; j++) {
 			snprintf(label, sizeof(label), "   * %s", xt_gi_case_name[j]);
 			print_time_sum(a, &h->gi[i].runtime[j], label);
 		}
 	}
 	if (h->gi[XT_GUEST_INT_MAX].count)
-		fprintf(a->out, "  [%d+] %u\n", XT_GUEST_INT_MAX, h->gi[XT_GUEST_INT_MAX].count);
+		xt_outf(a, "  [%d+] %u\n", XT_GUEST_INT_MAX, h->gi[XT_GUEST_INT_MAX].count);
 	io_summary(a, h->pio, "IO address summary:");
 	io_summary(a, h->mmio_list, "MMIO address summary:");
 }
@@ -191,14 +191,14 @@ static void pv_summary(struct vms_xt_analyzer *a, struct xt_pv *pv)
 {
 	if (!pv->summary_info)
 		return;
-	fprintf(a->out, "PV events:\n");
+	xt_outf(a, "PV events:\n");
 	for (int i = 0; i < PVE_MAX; i++) {
 		uint32_t c = pv->count[i];
 		if (i == PVE_HYPERCALL_V2)
 			c += pv->count[PVE_HYPERCALL_SUBCALL];
 		if (!c || !xt_pv_name[i])
 			continue;
-		fprintf(a->out, "  %s  %u\n", xt_pv_name[i], c);
+		xt_outf(a, "  %s  %u\n", xt_pv_name[i], c);
 		if (i == PVE_HYPERCALL || i == PVE_HYPERCALL_V2) {
 			for (int j = 0; j <= XT_HYPERCALL_MAX; j++) {
 				if (!pv->hypercall[j])
@@ -209,12 +209,12 @@ static void pv_summary(struct vms_xt_analyzer *a, struct xt_pv *pv)
 					snprintf(num, sizeof(num), "#%d", j);
 					nm = num;
 				}
-				fprintf(a->out, "    %-29s[%2d]: %6u\n", nm, j, pv->hypercall[j]);
+				xt_outf(a, "    %-29s[%2d]: %6u\n", nm, j, pv->hypercall[j]);
 			}
 		} else if (i == PVE_TRAP) {
 			for (int j = 0; j < 32; j++)
 				if (pv->trap[j])
-					fprintf(a->out, "    [%d] %u\n", j, pv->trap[j]);
+					xt_outf(a, "    [%d] %u\n", j, pv->trap[j]);
 		}
 	}
 }
@@ -222,7 +222,7 @@ static void pv_summary(struct vms_xt_analyzer *a, struct xt_pv *pv)
 static void vcpu_summary(struct vms_xt_analyzer *a, struct xt_vcpu *v)
 {
 	char label[32];
-	fprintf(a->out, "-- v%d --\n", v->vid);
+	xt_outf(a, "-- v%d --\n", v->vid);
 	if (v->pcpu_tsc && v->p) {
 		if (!v->aff_pcpu)
 			v->aff_pcpu = calloc(XT_MAX_CPUS, sizeof(*v->aff_pcpu));
@@ -231,7 +231,7 @@ static void vcpu_summary(struct vms_xt_analyzer *a, struct xt_vcpu *v)
 			xt_sum_add(&v->aff_pcpu[v->p->pid], a->last_tsc - v->pcpu_tsc, &a->samples);
 		v->pcpu_tsc = 0;
 	}
-	fprintf(a->out, " Runstates:\n");
+	xt_outf(a, " Runstates:\n");
 	for (int i = 0; i < RS_MAX; i++) {
 		snprintf(label, sizeof(label), "  %8s", xt_runstate_name[i]);
 		print_time_sum(a, &v->runstates[i], label);
@@ -258,17 +258,17 @@ static void vcpu_summary(struct vms_xt_analyzer *a, struct xt_vcpu *v)
 static void domain_summary(struct vms_xt_analyzer *a, struct xt_domain *d)
 {
 	char label[40];
-	fprintf(a->out, " Runstates:\n");
+	xt_outf(a, " Runstates:\n");
 	for (int i = 0; i < DS_MAX; i++) {
 		snprintf(label, sizeof(label), "  %8s", xt_domain_runstate_name[i]);
 		print_time_sum(a, &d->runstates[i], label);
 	}
-	fprintf(a->out, " Grant table ops:\n  Done by:\n  Done for:\n");
-	fprintf(a->out, " Populate-on-demand:\n  Populated:\n  Reclaim order:\n  Reclaim contexts:\n");
+	xt_outf(a, " Grant table ops:\n  Done by:\n  Done for:\n");
+	xt_outf(a, " Populate-on-demand:\n  Populated:\n  Reclaim order:\n  Reclaim contexts:\n");
 	for (int i = 0; i < XT_MAX_CPUS; i++)
 		if (d->vcpu[i])
 			vcpu_summary(a, d->vcpu[i]);
-	fprintf(a->out, "Emulate eip list\n");
+	xt_outf(a, "Emulate eip list\n");
 }
 
 static const char *hz_string(uint64_t hz, char *buf, size_t len)
@@ -286,24 +286,24 @@ static const char *hz_string(uint64_t hz, char *buf, size_t len)
 void xt_report_summary(struct vms_xt_analyzer *a)
 {
 	char hz[32];
-	fprintf(a->out, "Total time: %.2f seconds (using cpu speed %s)\n",
+	xt_outf(a, "Total time: %.2f seconds (using cpu speed %s)\n",
 		secs(a, a->total_cycles), hz_string(a->o.cpu_hz, hz, sizeof(hz)));
-	fprintf(a->out, "--- Log volume summary ---\n");
+	xt_outf(a, "--- Log volume summary ---\n");
 	for (int i = 0; i < XT_MAX_CPUS; i++) {
 		struct xt_pcpu *p = &a->pcpu[i];
 		if (!p->summary)
 			continue;
-		fprintf(a->out, " - cpu %d -\n", i);
+		xt_outf(a, " - cpu %d -\n", i);
 		volume_summary(a, p);
 	}
 	if (a->o.show_default_domain) {
-		fprintf(a->out, "|-- Default domain --|\n");
+		xt_outf(a, "|-- Default domain --|\n");
 		for (int i = 0; i < XT_MAX_CPUS; i++)
 			if (a->default_domain.vcpu[i])
 				vcpu_summary(a, a->default_domain.vcpu[i]);
 	}
 	for (struct xt_domain *d = a->domains; d; d = d->next) {
-		fprintf(a->out, "|-- Domain %d --|\n", d->did);
+		xt_outf(a, "|-- Domain %d --|\n", d->did);
 		domain_summary(a, d);
 	}
 }
@@ -315,14 +315,14 @@ void xt_report_pcpu(struct vms_xt_analyzer *a)
 		struct xt_pcpu *p = &a->pcpu[i];
 		if (!p->summary)
 			continue;
-		fprintf(a->out, "pcpu %d\n", i);
+		xt_outf(a, "pcpu %d\n", i);
 		print_time_sum(a, &p->time.running, " running");
 		print_time_sum(a, &p->time.idle, "    idle");
 		print_time_sum(a, &p->time.lost, "    lost");
 		if (p->time.running.count)
 			active++;
 	}
-	fprintf(a->out, "Total active cpus: %d\n", active);
+	xt_outf(a, "Total active cpus: %d\n", active);
 }
 
 /* ---- intervals ---- */
@@ -362,32 +362,32 @@ void xt_interval_row(struct vms_xt_analyzer *a)
 	time_str(a, a->interval_start, t, sizeof(t));
 	if (a->o.interval == VMS_XT_INTERVAL_DOMAIN_TOTAL_TIME) {
 		/* listed form: columns in the order given */
-		fputs(t, a->out);
+		xt_outs(a, t);
 		for (int i = 0; i < a->o.n_interval_domains; i++) {
 			struct xt_domain *d = NULL;
 			for (int j = 0; j < a->n_icols; j++)
 				if (a->icols[j]->did == a->o.interval_domains[i])
 					d = a->icols[j];
 			if (d) {
-				fprintf(a->out, a->o.interval_csv ? ",%.02f" : " %.02f",
+				xt_outf(a, a->o.interval_csv ? ",%.02f" : " %.02f",
 					(double)(d->total_time.interval_cycles * 100) / (double)a->interval_cycles);
 				d->total_time.interval_cycles = 0;
 			} else {
-				fputs(a->o.interval_csv ? ",0.00" : " 0.0", a->out);
+				xt_outs(a, a->o.interval_csv ? ",0.00" : " 0.0");
 			}
 		}
-		fputc('\n', a->out);
+		xt_outc(a, '\n');
 		return;
 	}
 	if (!a->o.interval_csv) {
-		fputs(t, a->out);
+		xt_outs(a, t);
 		for (int i = 0; i < a->n_icols; i++) {
 			struct xt_domain *d = a->icols[i];
-			fprintf(a->out, " %.02f", (double)(d->total_time.interval_cycles * 100) /
+			xt_outf(a, " %.02f", (double)(d->total_time.interval_cycles * 100) /
 				(double)a->interval_cycles);
 			d->total_time.interval_cycles = 0;
 		}
-		fputc('\n', a->out);
+		xt_outc(a, '\n');
 		return;
 	}
 	/* CSV: keep rows until the end so the header (all columns) comes
@@ -423,24 +423,24 @@ void xt_interval_tail(struct vms_xt_analyzer *a)
 	if (a->o.interval == VMS_XT_INTERVAL_DOMAIN_TOTAL_TIME)
 		return; /* CSV header already printed first */
 	if (!a->o.interval_csv) {
-		fputs("time", a->out);
+		xt_outs(a, "time");
 		for (int i = 0; i < a->n_icols; i++)
-			fprintf(a->out, " %d", a->icols[i]->did);
-		fputc('\n', a->out);
+			xt_outf(a, " %d", a->icols[i]->did);
+		xt_outc(a, '\n');
 		return;
 	}
-	fputs("time", a->out);
+	xt_outs(a, "time");
 	for (int i = 0; i < a->n_icols; i++)
-		fprintf(a->out, ",d%d", a->icols[i]->did);
-	fputc('\n', a->out);
+		xt_outf(a, ",d%d", a->icols[i]->did);
+	xt_outc(a, '\n');
 	for (size_t r = 0; r < a->n_irows; r++) {
 		int commas = 0;
 		for (const char *c = a->irows[r]; *c; c++)
 			commas += *c == ',';
-		fputs(a->irows[r], a->out);
+		xt_outs(a, a->irows[r]);
 		for (int i = commas; i < a->n_icols; i++)
-			fputs(",0.00", a->out);
-		fputc('\n', a->out);
+			xt_outs(a, ",0.00");
+		xt_outc(a, '\n');
 	}
 }
 
@@ -466,9 +466,9 @@ void xt_scatter_u64(struct vms_xt_analyzer *a, const char *series, uint64_t tsc,
 	char t[32];
 	time_str(a, tsc, t, sizeof(t));
 	if (!strcmp(series, "vmexit"))
-		fprintf(a->out, "%s %" PRIu64 "\n", t, y);
+		xt_outf(a, "%s %" PRIu64 "\n", t, y);
 	else
-		fprintf(a->out, "%s %s %" PRIu64 "\n", series, t, y);
+		xt_outf(a, "%s %s %" PRIu64 "\n", series, t, y);
 	svg_point(a, series, tsc, (double)y);
 }
 
@@ -481,11 +481,11 @@ void xt_scatter_point(struct vms_xt_analyzer *a, const char *series,
 		    !strcmp(series, "wake-to-halt");
 	enum vms_xt_scatter_kind k = a->o.scatter;
 	if (bare)
-		fprintf(a->out, "%s %.0f\n", t, y);
+		xt_outf(a, "%s %.0f\n", t, y);
 	else if (k == VMS_XT_SCATTER_RUNSTATE_TIME)
-		fprintf(a->out, "%s %s %.9f\n", series, t, y);
+		xt_outf(a, "%s %s %.9f\n", series, t, y);
 	else
-		fprintf(a->out, "%s %s %.0f\n", series, t, y);
+		xt_outf(a, "%s %s %.0f\n", series, t, y);
 	svg_point(a, series, tsc, y);
 }
 
@@ -570,6 +570,9 @@ struct vms_error *vms_xt_finish(struct vms_xt_analyzer *a)
 		xt_report_summary(a);
 	if (a->o.report_pcpu)
 		xt_report_pcpu(a);
+	xt_out_flush(a);
 	fflush(a->out);
+	if (a->out_error)
+		return vms_error_create(VMS_ERR_IO, "writing the report failed");
 	return xt_scatter_svg(a);
 }

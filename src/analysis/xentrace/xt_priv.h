@@ -3,7 +3,9 @@
 #ifndef VMSIGHT_XT_PRIV_H
 #define VMSIGHT_XT_PRIV_H
 
+#include <stdarg.h>
 #include <stdbool.h>
+#include <string.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -79,6 +81,7 @@ struct xt_vlapic_ipi { int vec, count, injected, valid; uint64_t first_tsc; };
 
 struct xt_hvm {
 	bool init, vmexit_valid, summary_info, svm;
+	bool vla_used;           /* some vla[] entry was ever valid */
 	unsigned exit_reason;
 	uint64_t rip, exit_tsc, entry_tsc, arc_cycles;
 	int post;                /* post-processing kind, see analyze.c */
@@ -195,6 +198,10 @@ struct vms_xt_analyzer {
 	struct xt_cfg_samples samples;
 	uint64_t cpu_qhz;
 	FILE *out, *warn;
+	/* report output buffer (out.c) */
+	char *ob;
+	size_t ob_len, ob_cap;
+	bool out_error;
 	/* source */
 	const uint8_t *mem;
 	int fd;
@@ -241,6 +248,40 @@ void xt_time(const struct vms_xt_analyzer *a, uint64_t tsc,
 	     unsigned *s, unsigned *ns);
 void xt_runstate_update(struct vms_xt_analyzer *a, struct xt_vcpu *v,
 			int new_rs, uint64_t tsc);
+
+/* out.c: buffered report output */
+void xt_out_init(struct vms_xt_analyzer *a);
+void xt_out_free(struct vms_xt_analyzer *a);
+void xt_out_flush(struct vms_xt_analyzer *a);
+void xt_outn_slow(struct vms_xt_analyzer *a, const char *s, size_t n);
+void xt_outf(struct vms_xt_analyzer *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void xt_voutf(struct vms_xt_analyzer *a, const char *fmt, va_list ap);
+void xt_out_u64(struct vms_xt_analyzer *a, uint64_t v);
+void xt_out_hex(struct vms_xt_analyzer *a, uint64_t v);
+
+static inline void xt_outn(struct vms_xt_analyzer *a, const char *s, size_t n)
+{
+	if (a->ob_len + n <= a->ob_cap) {
+		memcpy(a->ob + a->ob_len, s, n);
+		a->ob_len += n;
+	} else {
+		xt_outn_slow(a, s, n);
+	}
+}
+
+static inline void xt_outs(struct vms_xt_analyzer *a, const char *s)
+{
+	xt_outn(a, s, strlen(s));
+}
+
+static inline void xt_outc(struct vms_xt_analyzer *a, char c)
+{
+	if (a->ob_len < a->ob_cap)
+		a->ob[a->ob_len++] = c;
+	else
+		xt_outn_slow(a, &c, 1);
+}
 
 /* report.c */
 void xt_report_summary(struct vms_xt_analyzer *a);
