@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <vmsight/linux.h>
+
 #include "commands.h"
 #include "target.h"
 
@@ -39,6 +41,15 @@ int cmd_symbol(int argc, char **argv)
 	}
 	if (!cli_target_open(&t, argv[optind]))
 		return EXIT_ERROR;
+	/* Module symbols too, so that module addresses print as name [module];
+	 * corrupt module data only costs those symbols (a warning says so). */
+	struct vms_walk_result mres;
+	struct vms_error *merr = vms_linux_load_module_symbols(t.kernel, &mres);
+	if (merr) {
+		fprintf(stderr, "%s: warning: module symbols not loaded: %s\n", t.prog,
+			merr->message);
+		vms_error_free(merr);
+	}
 	struct vms_symtab *tab = vms_kernel_symbols(t.kernel);
 	int rc = EXIT_OK;
 	for (int i = optind + 1; i < argc; i++) {

@@ -14,6 +14,7 @@ struct vms_symtab {
 	size_t arena_left;
 	uint32_t *hash;           /* open addressing: index+1, 0 empty */
 	size_t hash_cap;
+	size_t nr_module;         /* symbols tagged with a module */
 };
 
 #define ARENA_BLOCK (1u << 20)
@@ -77,6 +78,8 @@ struct vms_error *vms_symtab_add(struct vms_symtab *tab, uint64_t addr,
 	if (!n || (module && !m))
 		return &vms_error_nomem;
 	tab->syms[tab->nr++] = (struct vms_symbol){ addr, n, m, type };
+	if (module)
+		tab->nr_module++;
 	return NULL;
 }
 
@@ -95,6 +98,14 @@ static int sym_cmp(const void *a, const void *b)
 		return x->addr < y->addr ? -1 : 1;
 	/* Stable-ish: globals before locals at the same address. */
 	return isupper((unsigned char)y->type) - isupper((unsigned char)x->type);
+}
+
+/* Which of two symbols of the same name a lookup by name returns. */
+static int better_by_name(const struct vms_symbol *a, const struct vms_symbol *b)
+{
+	if (!a->module != !b->module)
+		return !a->module;
+	return isupper((unsigned char)a->type) && !isupper((unsigned char)b->type);
 }
 
 struct vms_error *vms_symtab_finish(struct vms_symtab *tab)
@@ -116,9 +127,9 @@ struct vms_error *vms_symtab_finish(struct vms_symtab *tab)
 			}
 			const struct vms_symbol *other = &tab->syms[cur - 1];
 			if (!strcmp(other->name, tab->syms[i].name)) {
-				/* Keep one entry per name: prefer a global. */
-				if (!isupper((unsigned char)other->type) &&
-				    isupper((unsigned char)tab->syms[i].type))
+				/* Keep one entry per name: the core kernel's
+				 * before a module's, then a global. */
+				if (better_by_name(&tab->syms[i], other))
 					hash[slot] = (uint32_t)i + 1;
 				break;
 			}
@@ -134,6 +145,11 @@ struct vms_error *vms_symtab_finish(struct vms_symtab *tab)
 size_t vms_symtab_count(const struct vms_symtab *tab)
 {
 	return tab->nr;
+}
+
+size_t vms_symtab_module_count(const struct vms_symtab *tab)
+{
+	return tab->nr_module;
 }
 
 const struct vms_symbol *vms_symtab_at(const struct vms_symtab *tab, size_t i)

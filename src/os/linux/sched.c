@@ -227,22 +227,12 @@ static struct vms_error *layout(struct rqwalk *w)
 	return NULL;
 }
 
-static uint64_t get_uint(const uint8_t *buf, const struct vms_field *f)
-{
-	switch (f->size) {
-	case 1: return buf[f->offset];
-	case 2: return vms_le16(buf + f->offset);
-	case 4: return vms_le32(buf + f->offset);
-	case 8: return vms_le64(buf + f->offset);
-	default: return 0;
-	}
-}
 
 /* A bitfield or plain member of @buf (at most 8 bytes) as an integer. */
 static uint64_t get_bits(const uint8_t *buf, size_t bufsize, const struct vms_field *f)
 {
 	if (!f->bit_size)
-		return get_uint(buf, f);
+		return vms_field_uint(buf, f);
 	uint64_t v = 0;
 	size_t n = (f->bit_offset + f->bit_size + 7) / 8;
 	if (n > 8 || f->offset + n > bufsize)
@@ -330,27 +320,27 @@ static struct vms_error *read_task(struct rqwalk *w, uint64_t addr,
 	memset(t, 0, sizeof(*t));
 	t->cpu = w->rq.cpu;
 	t->addr = addr;
-	t->pid = (int32_t)get_uint(b, &L->t_pid);
-	t->tgid = (int32_t)get_uint(b, &L->t_tgid);
+	t->pid = (int32_t)vms_field_uint(b, &L->t_pid);
+	t->tgid = (int32_t)vms_field_uint(b, &L->t_tgid);
 	memcpy(t->comm, b + L->t_comm.offset, 15);
 	t->comm[15] = '\0';
-	t->state = state_letter((uint32_t)get_uint(b, &L->t_state),
-				(uint32_t)get_uint(b, &L->t_exit_state));
+	t->state = state_letter((uint32_t)vms_field_uint(b, &L->t_state),
+				(uint32_t)vms_field_uint(b, &L->t_exit_state));
 	t->sched_class = class_of(w, vms_le64(b + L->t_class.offset));
-	t->policy = (uint32_t)get_uint(b, &L->t_policy);
-	t->prio = (int32_t)get_uint(b, &L->t_prio);
-	t->static_prio = (int32_t)get_uint(b, &L->t_static_prio);
+	t->policy = (uint32_t)vms_field_uint(b, &L->t_policy);
+	t->prio = (int32_t)vms_field_uint(b, &L->t_prio);
+	t->static_prio = (int32_t)vms_field_uint(b, &L->t_static_prio);
 	t->nice = t->static_prio - 120;
-	t->rt_priority = (uint32_t)get_uint(b, &L->t_rt_priority);
-	t->weight = get_uint(se, &L->se_weight);
-	t->vruntime = get_uint(se, &L->se_vruntime);
+	t->rt_priority = (uint32_t)vms_field_uint(b, &L->t_rt_priority);
+	t->weight = vms_field_uint(se, &L->se_weight);
+	t->vruntime = vms_field_uint(se, &L->se_vruntime);
 	if (L->has_deadline) {
 		t->has_deadline = true;
-		t->deadline = get_uint(se, &L->se_deadline);
+		t->deadline = vms_field_uint(se, &L->se_deadline);
 	}
 	if (L->has_vlag) {
 		t->has_vlag = true;
-		t->vlag = (int64_t)get_uint(se, &L->se_vlag);
+		t->vlag = (int64_t)vms_field_uint(se, &L->se_vlag);
 	}
 	if (L->has_delayed)
 		t->delayed = get_bits(se, L->se_size, &L->se_delayed) != 0;
@@ -359,7 +349,7 @@ static struct vms_error *read_task(struct rqwalk *w, uint64_t addr,
 		t->deadline = vms_le64(b + L->t_dl.offset + L->dl_deadline.offset);
 	}
 	if (L->has_on_cpu)
-		t->on_cpu = get_uint(b, &L->t_on_cpu) != 0;
+		t->on_cpu = vms_field_uint(b, &L->t_on_cpu) != 0;
 	return NULL;
 }
 

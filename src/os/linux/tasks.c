@@ -108,16 +108,6 @@ static struct vms_error *layout(struct vms_kernel *k, struct task_layout *L)
 	return NULL;
 }
 
-static uint64_t get_uint(const uint8_t *buf, const struct vms_field *f)
-{
-	switch (f->size) {
-	case 1: return buf[f->offset];
-	case 2: return vms_le16(buf + f->offset);
-	case 4: return vms_le32(buf + f->offset);
-	case 8: return vms_le64(buf + f->offset);
-	default: return 0;
-	}
-}
 
 static char state_letter(uint32_t state, uint32_t exit_state)
 {
@@ -191,16 +181,16 @@ static struct vms_error *read_task(struct walk *w, uint64_t addr,
 	const uint8_t *b = w->buf;
 	memset(t, 0, sizeof(*t));
 	t->addr = addr;
-	t->pid = (int32_t)get_uint(b, &L->pid);
-	t->tgid = (int32_t)get_uint(b, &L->tgid);
-	t->flags = (uint32_t)get_uint(b, &L->flags);
+	t->pid = (int32_t)vms_field_uint(b, &L->pid);
+	t->tgid = (int32_t)vms_field_uint(b, &L->tgid);
+	t->flags = (uint32_t)vms_field_uint(b, &L->flags);
 	t->kthread = t->flags & PF_KTHREAD;
-	uint32_t st = (uint32_t)get_uint(b, &L->state);
-	uint32_t ex = (uint32_t)get_uint(b, &L->exit_state);
+	uint32_t st = (uint32_t)vms_field_uint(b, &L->state);
+	uint32_t ex = (uint32_t)vms_field_uint(b, &L->exit_state);
 	t->raw_state = st | ex;
 	t->state = state_letter(st, ex);
 	t->mm = vms_le64(b + L->mm.offset);
-	t->cpu = L->has_cpu ? (int)get_uint(b, &L->cpu) : -1;
+	t->cpu = L->has_cpu ? (int)vms_field_uint(b, &L->cpu) : -1;
 	memcpy(t->base_comm, b + L->comm.offset, 15);
 	t->base_comm[15] = '\0';
 	snprintf(t->comm, sizeof(t->comm), "%s", t->base_comm);

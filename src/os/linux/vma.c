@@ -261,19 +261,13 @@ static int cmp_key(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-static uint64_t get(const uint8_t *b, const struct vms_field *f)
-{
-	uint64_t v = 0;
-	memcpy(&v, b + f->offset, f->size < 8 ? f->size : 8);
-	return v;
-}
 
 /* Name of an area without a file, as show_map_vma() picks it. */
 static void special_name(struct vms_kernel *k, const struct vma_layout *L,
 			 const uint8_t *b, const struct vms_mm_info *mm,
 			 struct vms_vma *v)
 {
-	uint64_t ops = get(b, &L->ops), priv = get(b, &L->priv), name;
+	uint64_t ops = vms_field_uint(b, &L->ops), priv = vms_field_uint(b, &L->priv), name;
 	if (ops && (ops == L->special_ops[0] || ops == L->special_ops[1]) && priv &&
 	    vms_ok(vms_kernel_read_u64(k, priv, &name)) && name &&
 	    vms_ok(vms_kernel_read_string(k, name, v->name, sizeof(v->name))))
@@ -288,7 +282,7 @@ static void special_name(struct vms_kernel *k, const struct vma_layout *L,
 	}
 	uint64_t an;
 	char anon[256];
-	if (L->has_anon_name && (an = get(b, &L->anon_name)) &&
+	if (L->has_anon_name && (an = vms_field_uint(b, &L->anon_name)) &&
 	    vms_ok(vms_kernel_read_string(k, an + L->anon_name_name.offset, anon,
 					  sizeof(anon))))
 		snprintf(v->name, sizeof(v->name), "[anon:%s]", anon);
@@ -344,11 +338,11 @@ struct vms_error *vms_linux_for_each_vma(struct vms_kernel *k,
 			stop(res, "VMA 0x%llx unreadable", ptrs.v[i]);
 			continue;
 		}
-		if (get(b, &L.mm) != mm.mm) {
+		if (vms_field_uint(b, &L.mm) != mm.mm) {
 			stop(res, "VMA 0x%llx belongs to another mm", ptrs.v[i]);
 			continue;
 		}
-		keys[n] = (struct vma_key){ get(b, &L.start), get(b, &L.end), ptrs.v[i] };
+		keys[n] = (struct vma_key){ vms_field_uint(b, &L.start), vms_field_uint(b, &L.end), ptrs.v[i] };
 		if (keys[n].start >= keys[n].end) {
 			stop(res, "VMA 0x%llx is empty or inverted", ptrs.v[i]);
 			continue;
@@ -369,13 +363,13 @@ struct vms_error *vms_linux_for_each_vma(struct vms_kernel *k,
 		v->addr = keys[i].ptr;
 		v->start = keys[i].start;
 		v->end = keys[i].end;
-		v->flags = get(b, &L.flags);
-		v->file = get(b, &L.file);
+		v->flags = vms_field_uint(b, &L.flags);
+		v->file = vms_field_uint(b, &L.file);
 		snprintf(v->perms, sizeof(v->perms), "%c%c%c%c",
 			 v->flags & VM_READ ? 'r' : '-', v->flags & VM_WRITE ? 'w' : '-',
 			 v->flags & VM_EXEC ? 'x' : '-', v->flags & VM_MAYSHARE ? 's' : 'p');
 		if (v->file) {
-			v->pgoff = get(b, &L.pgoff);
+			v->pgoff = vms_field_uint(b, &L.pgoff);
 			uint64_t inode, sb;
 			uint32_t dev;
 			if (vms_ok(vms_kernel_read_u64(k, v->file + L.f_inode.offset, &inode)) &&
