@@ -53,51 +53,47 @@ struct tokens {
 	uint8_t len[256];
 };
 
-/* Start of the string that precedes the one starting at @pos. */
-static bool prev_string(const struct kimg *k, size_t pos, size_t *start)
-{
-	if (pos < 1 || k->p[pos - 1] != 0)
-		return false;
-	size_t s = pos - 1;
-	while (s > 0 && k->p[s - 1] != 0) {
-		if (pos - 1 - s >= MAX_TOKEN_LEN)
-			return false;
-		s--;
-	}
-	if (s == 0)
-		return false;
-	*start = s;
-	return true;
-}
-
+/*
+ * @hit is the "0" token (index 0x30).  Walk forward to the end of token
+ * 255; token_index follows, 8-aligned, and its entry 0x30 gives the
+ * table's start.  (Walking backwards instead would need a NUL before token
+ * 0, and the byte there belongs to the previous table.)
+ */
 static bool check_token_table(const struct kimg *k, size_t hit, struct tokens *t)
 {
-	size_t start = hit;
-	for (int i = 0; i < '0'; i++)
-		if (!prev_string(k, start, &start))
-			return false;
-	size_t pos = start;
-	for (int i = 0; i < 256; i++) {
-		if (pos - start > 0xffff)
-			return false;
-		t->off[i] = (uint16_t)(pos - start);
+	size_t pos = hit;
+	for (int i = '0'; i < 256; i++) {
 		size_t n = 0;
 		while (pos + n < k->len && k->p[pos + n])
 			if (++n > MAX_TOKEN_LEN)
 				return false;
 		if (pos + n >= k->len)
 			return false;
-		t->len[i] = (uint8_t)(n > 255 ? 255 : n);
-		if (n > 255)
-			return false;
 		pos += n + 1;
 	}
 	size_t idx = align8(k, pos);
 	if (!in_img(k, idx, 512))
 		return false;
-	for (int i = 0; i < 256; i++)
-		if (vms_le16(k->p + idx + 2 * i) != t->off[i])
+	size_t rel0 = vms_le16(k->p + idx + 2 * '0');
+	if (rel0 > hit || vms_le16(k->p + idx) != 0)
+		return false;
+	size_t start = hit - rel0;
+	pos = start;
+	for (int i = 0; i < 256; i++) {
+		if (pos - start > 0xffff || vms_le16(k->p + idx + 2 * i) != pos - start)
 			return false;
+		t->off[i] = (uint16_t)(pos - start);
+		size_t n = 0;
+		while (pos + n < k->len && k->p[pos + n])
+			if (++n > MAX_TOKEN_LEN)
+				return false;
+		if (pos + n >= k->len || n > 255)
+			return false;
+		t->len[i] = (uint8_t)n;
+		pos += n + 1;
+	}
+	if (align8(k, pos) != idx)
+		return false;
 	t->table = start;
 	t->index = idx;
 	return true;
@@ -225,10 +221,15 @@ next:
 	return false;
 }
 
+/* Candidate marker arrays tried before giving up: bounds the work on
+ * hostile images full of zeros before a token table. */
+#define MAX_MARKER_CANDIDATES 64
+
 static bool find_markers_and_names(const struct kimg *k, size_t tt,
 				   struct layout *lay)
 {
 	size_t lo = tt > MARKER_SCAN_BACK ? tt - MARKER_SCAN_BACK : 0;
+	unsigned tried = 0;
 	for (unsigned esz = 4; esz <= 8; esz += 4) {
 		if (tt < esz + 8)
 			continue;
@@ -248,9 +249,17 @@ static bool find_markers_and_names(const struct kimg *k, size_t tt,
 				prev = v;
 				n++;
 			}
-			m.count = n;
-			if (find_names(k, &m, tt, lay))
-				return true;
+			/* A real kernel has more than 256 symbols: at least two
+			 * markers.  A lone zero is padding or data. */
+			if (n >= 2) {
+				if (++tried > MAX_MARKER_CANDIDATES)
+					return false;
+				for (size_t c = n; c >= 2 && c + 4 > n; c--) {
+					m.count = c;
+					if (find_names(k, &m, tt, lay))
+						return true;
+				}
+			}
 			if (p < 8)
 				break;
 		}

@@ -110,7 +110,8 @@ static int better_by_name(const struct vms_symbol *a, const struct vms_symbol *b
 
 struct vms_error *vms_symtab_finish(struct vms_symtab *tab)
 {
-	qsort(tab->syms, tab->nr, sizeof(*tab->syms), sym_cmp);
+	if (tab->nr)
+		qsort(tab->syms, tab->nr, sizeof(*tab->syms), sym_cmp);
 	size_t cap = 16;
 	while (cap < tab->nr * 2)
 		cap *= 2;
@@ -187,6 +188,11 @@ const struct vms_symbol *vms_symtab_by_addr(const struct vms_symtab *tab,
 	while (lo > 0) {
 		const struct vms_symbol *s = &tab->syms[lo - 1];
 		if (s->type != 'A' && s->type != 'a') {
+			/* Of several symbols at this address, the first in sort
+			 * order (globals first) names it. */
+			while (lo > 1 && tab->syms[lo - 2].addr == s->addr &&
+			       tab->syms[lo - 2].type != 'A' && tab->syms[lo - 2].type != 'a')
+				s = &tab->syms[--lo - 1];
 			if (offset)
 				*offset = addr - s->addr;
 			return s;

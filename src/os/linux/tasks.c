@@ -100,11 +100,32 @@ static struct vms_error *layout(struct vms_kernel *k, struct task_layout *L)
 			vms_ok(need(k, "kthread", "data", &L->kthread_data)) &&
 			vms_ok(need(k, "worker", "desc", &L->worker_desc)) &&
 			vms_ok(need(k, "worker", "current_work", &L->worker_current_work));
-	if (L->tasks.offset + 16 > L->size || L->comm.size < 16 ||
-	    L->comm.offset + 16 > L->size)
-		return vms_error_create(VMS_ERR_CORRUPT,
-			"BTF layout of task_struct is inconsistent (tasks at %u, comm at %u, size %zu)",
-			L->tasks.offset, L->comm.offset, L->size);
+	/* Every member read from the task copy must lie inside it, whatever
+	 * the (guest-supplied) BTF says. */
+	const struct { const char *name; const struct vms_field *f; size_t need; bool used; } fs[] = {
+		{ "tasks", &L->tasks, 16, true },
+		{ "pid", &L->pid, 4, true },
+		{ "tgid", &L->tgid, 4, true },
+		{ "comm", &L->comm, 16, true },
+		{ "real_parent", &L->real_parent, 8, true },
+		{ "cred", &L->cred, 8, true },
+		{ "state", &L->state, 1, true },
+		{ "exit_state", &L->exit_state, 1, true },
+		{ "flags", &L->flags, 1, true },
+		{ "mm", &L->mm, 8, true },
+		{ "signal", &L->signal, 8, L->has_threads },
+		{ "thread_node", &L->thread_node, 16, L->has_threads },
+		{ "cpu", &L->cpu, 1, L->has_cpu },
+		{ "worker_private", &L->worker_private, 8, L->has_worker_private },
+	};
+	for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++) {
+		const struct vms_field *f = fs[i].f;
+		size_t sz = f->size > fs[i].need ? f->size : fs[i].need;
+		if (fs[i].used && (f->offset > L->size || sz > L->size - f->offset))
+			return vms_error_create(VMS_ERR_CORRUPT,
+				"BTF layout of task_struct is inconsistent: member %s at %u (%u bytes) is outside its %zu bytes",
+				fs[i].name, f->offset, f->size, L->size);
+	}
 	return NULL;
 }
 
