@@ -95,6 +95,13 @@ struct vms_error *vms_kernel_percpu(struct vms_kernel *k, unsigned cpu,
 struct vms_error *vms_kernel_field(struct vms_kernel *k, const char *name,
 				   const char *path, struct vms_field *out);
 
+/* Size of struct or union @name, and the value of enumerator @name, from
+ * the kernel's types, cached like vms_kernel_field(). */
+struct vms_error *vms_kernel_struct_size(struct vms_kernel *k, const char *name,
+					 size_t *size);
+struct vms_error *vms_kernel_enum_value(struct vms_kernel *k, const char *name,
+					int64_t *value);
+
 /* Emit a warning through the caller's log function. */
 void vms_kernel_log(const struct vms_kernel *k, enum vms_log_level level,
 		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -76,6 +76,8 @@ int cmd_info(int argc, char **argv)
 		json_object_object_add(o, "paging", json_object_new_string(in->la57 ? "5-level" : "4-level"));
 		json_object_object_add(o, "symbols", json_object_new_int64((int64_t)in->nr_symbols));
 		json_object_object_add(o, "kallsyms_layout", json_object_new_int(in->kallsyms.layout));
+		json_object_object_add(o, "symbol_source", json_object_new_string(in->kallsyms.symbol_source));
+		json_object_object_add(o, "types_source", json_object_new_string(in->kallsyms.types_source));
 		json_object_object_add(o, "btf_vaddr", json_object_new_string(hex(b[6], in->btf_vaddr)));
 		json_object_object_add(o, "btf_bytes", json_object_new_int64((int64_t)in->btf_size));
 		json_object_object_add(o, "btf_types", json_object_new_int64(in->btf_types));
@@ -97,7 +99,8 @@ int cmd_info(int argc, char **argv)
 		printf("%-18s %s\n", "direct map", hex(b[4], in->page_offset_base));
 		printf("%-18s %s, table %s (%s)\n", "paging", paging, hex(b[5], in->pgd),
 		       in->pgd_origin);
-		printf("%-18s %zu (kallsyms in guest memory)\n", "symbols", in->nr_symbols);
+		printf("%-18s %zu (%s)\n", "symbols", in->nr_symbols, in->kallsyms.symbol_source);
+		printf("%-18s %s\n", "types", in->kallsyms.types_source);
 		printf("%-18s %zu bytes, %u types, at %s\n", "BTF", in->btf_size,
 		       in->btf_types, hex(b[6], in->btf_vaddr));
 		printf("%-18s %u online (nr_cpu_ids %u)\n", "CPUs", in->nr_cpus_online,

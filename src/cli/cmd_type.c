@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* vmsight type: structure layouts from the guest kernel's own BTF. */
-#include <bpf/btf.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,28 +16,37 @@ static void usage(FILE *out)
 		CLI_COMMON_USAGE);
 }
 
-static void print_members(const struct btf *btf, const char *name)
+static void print_member(void *arg, const struct vms_member *m)
 {
-	int32_t id = btf__find_by_name_kind(btf, name, BTF_KIND_STRUCT);
-	if (id < 0)
-		id = btf__find_by_name_kind(btf, name, BTF_KIND_UNION);
-	const struct btf_type *t = btf__type_by_id(btf, (uint32_t)id);
-	const struct btf_member *m = btf_members(t);
-	printf("%s %s {  /* size %u */\n", btf_is_union(t) ? "union" : "struct", name,
-	       t->size);
-	for (uint16_t i = 0; i < btf_vlen(t); i++, m++) {
-		uint32_t bit = btf_member_bit_offset(t, i);
-		uint32_t bsz = btf_member_bitfield_size(t, i);
-		const char *mn = btf__name_by_offset(btf, m->name_off);
-		long sz = btf__resolve_size(btf, m->type);
-		if (bsz)
-			printf("\t%-32s /* offset %u bit %u, %u bits */\n",
-			       mn && *mn ? mn : "(anonymous)", bit / 8, bit % 8, bsz);
-		else
-			printf("\t%-32s /* offset %u, size %ld */\n",
-			       mn && *mn ? mn : "(anonymous)", bit / 8, sz);
-	}
+	(void)arg;
+	const char *mn = m->name[0] ? m->name : "(anonymous)";
+	if (m->bit_size)
+		printf("\t%-32s /* offset %llu bit %llu, %u bits */\n", mn,
+		       (unsigned long long)(m->bit_offset / 8),
+		       (unsigned long long)(m->bit_offset % 8), m->bit_size);
+	else
+		printf("\t%-32s /* offset %llu, size %u */\n", mn,
+		       (unsigned long long)(m->bit_offset / 8), m->size);
+}
+
+static void no_member(void *arg, const struct vms_member *m)
+{
+	(void)arg;
+	(void)m;
+}
+
+/* BTF or DWARF (--vmlinux on a kernel without BTF): same output. */
+static struct vms_error *print_members(const struct vms_types *types,
+				       const char *name, size_t size)
+{
+	bool is_union = false;
+	struct vms_error *err = vms_types_members(types, name, &is_union, no_member, NULL);
+	if (err)
+		return err;
+	printf("%s %s {  /* size %zu */\n", is_union ? "union" : "struct", name, size);
+	err = vms_types_members(types, name, NULL, print_member, NULL);
 	printf("};\n");
+	return err;
 }
 
 int cmd_type(int argc, char **argv)
@@ -91,8 +99,8 @@ int cmd_type(int argc, char **argv)
 			rc = cli_fail(&t, err);
 		else if (t.json)
 			printf("{\"struct\":\"%s\",\"size\":%zu}\n", name, size);
-		else
-			print_members(vms_types_btf(types), name);
+		else if ((err = print_members(types, name, size)))
+			rc = cli_fail(&t, err);
 	}
 	cli_target_close(&t);
 	return rc;

@@ -6,11 +6,14 @@
 
 #include <vmsight/types.h>
 
+#include "symbols/dwarf.h"
 #include "util/bytes.h"
 
+/* One of two backends: BTF (libbpf) or a vmlinux's DWARF (dwarf.c). */
 struct vms_types {
 	struct btf *btf;
 	size_t size;
+	struct vms_dwarf *dwarf;
 };
 
 size_t vms_btf_blob_size(const uint8_t *d, size_t avail)
@@ -58,12 +61,41 @@ struct vms_error *vms_types_from_btf(const void *data, size_t size,
 	return NULL;
 }
 
+struct vms_error *vms_types_from_dwarf(const char *path, struct vms_types **ret)
+{
+	struct vms_types *t = calloc(1, sizeof(*t));
+	if (!t)
+		return &vms_error_nomem;
+	struct vms_error *err = vms_dwarf_open(path, &t->dwarf);
+	if (err) {
+		free(t);
+		return err;
+	}
+	*ret = t;
+	return NULL;
+}
+
 void vms_types_destroy(struct vms_types *types)
 {
 	if (!types)
 		return;
 	btf__free(types->btf);
+	vms_dwarf_close(types->dwarf);
 	free(types);
+}
+
+enum vms_types_backend vms_types_backend(const struct vms_types *types)
+{
+	return types->dwarf ? VMS_TYPES_DWARF : VMS_TYPES_BTF;
+}
+
+void vms_types_index_stats(const struct vms_types *types,
+			   struct vms_types_index_stats *out)
+{
+	if (types->dwarf)
+		vms_dwarf_stats(types->dwarf, out);
+	else
+		*out = (struct vms_types_index_stats){ 0 };
 }
 
 struct btf *vms_types_btf(const struct vms_types *types)
@@ -78,6 +110,11 @@ size_t vms_types_btf_size(const struct vms_types *types)
 
 uint32_t vms_types_count(const struct vms_types *types)
 {
+	if (types->dwarf) {
+		struct vms_types_index_stats st;
+		vms_dwarf_stats(types->dwarf, &st);
+		return (uint32_t)st.names;
+	}
 	return btf__type_cnt(types->btf);
 }
 
@@ -145,6 +182,8 @@ static bool find_member(const struct btf *btf, uint32_t id, const char *name,
 struct vms_error *vms_types_struct_size(const struct vms_types *types,
 					const char *name, size_t *size)
 {
+	if (types->dwarf)
+		return vms_dwarf_struct_size(types->dwarf, name, size);
 	int32_t id = find_composite(types->btf, name);
 	if (id < 0)
 		return vms_error_create(VMS_ERR_NOT_FOUND,
@@ -158,6 +197,8 @@ struct vms_error *vms_types_field(const struct vms_types *types,
 				  const char *name, const char *path,
 				  struct vms_field *out)
 {
+	if (types->dwarf)
+		return vms_dwarf_field(types->dwarf, name, path, out);
 	const struct btf *btf = types->btf;
 	int32_t id = find_composite(btf, name);
 	if (id < 0)
@@ -199,9 +240,17 @@ bool vms_types_has_field(const struct vms_types *types, const char *name,
 	return !err;
 }
 
+/* Names from a hostile BTF may be missing (NULL). */
+static bool vms_str_eq(const char *a, const char *b)
+{
+	return a && !strcmp(a, b);
+}
+
 struct vms_error *vms_types_enum_value(const struct vms_types *types,
 				       const char *name, int64_t *value)
 {
+	if (types->dwarf)
+		return vms_dwarf_enum_value(types->dwarf, name, value);
 	const struct btf *btf = types->btf;
 	uint32_t n = btf__type_cnt(btf);
 	for (uint32_t id = 1; id < n; id++) {
@@ -209,7 +258,7 @@ struct vms_error *vms_types_enum_value(const struct vms_types *types,
 		if (btf_is_enum(t)) {
 			const struct btf_enum *e = btf_enum(t);
 			for (uint16_t i = 0; i < btf_vlen(t); i++, e++)
-				if (!strcmp(btf__name_by_offset(btf, e->name_off), name)) {
+				if (vms_str_eq(btf__name_by_offset(btf, e->name_off), name)) {
 					*value = e->val;
 					return NULL;
 				}
@@ -218,7 +267,7 @@ struct vms_error *vms_types_enum_value(const struct vms_types *types,
 		else if (btf_is_enum64(t)) {
 			const struct btf_enum64 *e = btf_enum64(t);
 			for (uint16_t i = 0; i < btf_vlen(t); i++, e++)
-				if (!strcmp(btf__name_by_offset(btf, e->name_off), name)) {
+				if (vms_str_eq(btf__name_by_offset(btf, e->name_off), name)) {
 					*value = (int64_t)btf_enum64_value(e);
 					return NULL;
 				}
@@ -227,4 +276,33 @@ struct vms_error *vms_types_enum_value(const struct vms_types *types,
 	}
 	return vms_error_create(VMS_ERR_NOT_FOUND,
 		"enumerator %s not found in the kernel's BTF", name);
+}
+
+struct vms_error *vms_types_members(const struct vms_types *types,
+				    const char *name, bool *is_union,
+				    vms_member_fn fn, void *arg)
+{
+	if (types->dwarf)
+		return vms_dwarf_members(types->dwarf, name, is_union, fn, arg);
+	const struct btf *btf = types->btf;
+	int32_t id = find_composite(btf, name);
+	if (id < 0)
+		return vms_error_create(VMS_ERR_NOT_FOUND,
+			"struct %s not found in the kernel's BTF", name);
+	const struct btf_type *t = btf__type_by_id(btf, (uint32_t)id);
+	if (is_union)
+		*is_union = btf_is_union(t);
+	const struct btf_member *m = btf_members(t);
+	for (uint16_t i = 0; i < btf_vlen(t); i++, m++) {
+		const char *mn = btf__name_by_offset(btf, m->name_off);
+		long sz = btf__resolve_size(btf, m->type);
+		struct vms_member vm = {
+			.name = mn ? mn : "",
+			.bit_offset = btf_member_bit_offset(t, i),
+			.size = sz > 0 ? (uint32_t)sz : 0,
+			.bit_size = btf_member_bitfield_size(t, i),
+		};
+		fn(arg, &vm);
+	}
+	return NULL;
 }

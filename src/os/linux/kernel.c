@@ -119,10 +119,115 @@ struct vms_error *vms_kernel_symbol(const struct vms_kernel *k,
 	return NULL;
 }
 
+/* The cache slot for @key, or NULL when the cache cannot hold it; @fresh
+ * tells whether the slot is new (to be filled by the caller). */
+static struct field_cache_slot *cache_slot(struct vms_kernel *k, const char *key,
+					   bool *fresh)
+{
+	size_t n = strlen(key);
+	if (n >= FIELD_CACHE_KEY)
+		return NULL;
+	if (!k->field_cache &&
+	    !(k->field_cache = calloc(FIELD_CACHE_SLOTS, sizeof(*k->field_cache))))
+		return NULL;
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)key[i]) * 16777619u;
+	for (unsigned probe = 0; probe < 16; probe++) {
+		struct field_cache_slot *slot =
+			&k->field_cache[(h + probe) % FIELD_CACHE_SLOTS];
+		if (!slot->key[0]) {
+			memcpy(slot->key, key, n + 1);
+			*fresh = true;
+			return slot;
+		}
+		if (!strcmp(slot->key, key)) {
+			*fresh = false;
+			return slot;
+		}
+	}
+	return NULL;  /* crowded: look up without the cache */
+}
+
 struct vms_error *vms_kernel_field(struct vms_kernel *k, const char *name,
 				   const char *path, struct vms_field *out)
 {
-	return vms_types_field(k->types, name, path, out);
+	char key[FIELD_CACHE_KEY];
+	bool fresh;
+	snprintf(key, sizeof(key), "f\x1f%s\x1f%s", name, path);
+	struct field_cache_slot *slot = strlen(name) + strlen(path) + 4 < sizeof(key)
+					? cache_slot(k, key, &fresh) : NULL;
+	if (!slot)
+		return vms_types_field(k->types, name, path, out);
+	if (fresh) {
+		struct vms_error *err = vms_types_field(k->types, name, path, &slot->field);
+		if (err && err->code != VMS_ERR_NOT_FOUND) {
+			slot->key[0] = '\0';
+			return err;
+		}
+		slot->found = !err;
+		vms_error_free(err);
+	}
+	if (!slot->found)
+		return vms_error_create(VMS_ERR_NOT_FOUND,
+			"struct %s has no member %s (looked up in the kernel's types)",
+			name, path);
+	*out = slot->field;
+	return NULL;
+}
+
+struct vms_error *vms_kernel_struct_size(struct vms_kernel *k, const char *name,
+					 size_t *size)
+{
+	char key[FIELD_CACHE_KEY];
+	bool fresh;
+	snprintf(key, sizeof(key), "s\x1f%s", name);
+	struct field_cache_slot *slot = strlen(name) + 3 < sizeof(key)
+					? cache_slot(k, key, &fresh) : NULL;
+	if (!slot)
+		return vms_types_struct_size(k->types, name, size);
+	if (fresh) {
+		size_t sz = 0;
+		struct vms_error *err = vms_types_struct_size(k->types, name, &sz);
+		if (err && err->code != VMS_ERR_NOT_FOUND) {
+			slot->key[0] = '\0';
+			return err;
+		}
+		slot->found = !err;
+		slot->value = (int64_t)sz;
+		vms_error_free(err);
+	}
+	if (!slot->found)
+		return vms_error_create(VMS_ERR_NOT_FOUND,
+			"struct %s not found in the kernel's types", name);
+	*size = (size_t)slot->value;
+	return NULL;
+}
+
+struct vms_error *vms_kernel_enum_value(struct vms_kernel *k, const char *name,
+					int64_t *value)
+{
+	char key[FIELD_CACHE_KEY];
+	bool fresh;
+	snprintf(key, sizeof(key), "e\x1f%s", name);
+	struct field_cache_slot *slot = strlen(name) + 3 < sizeof(key)
+					? cache_slot(k, key, &fresh) : NULL;
+	if (!slot)
+		return vms_types_enum_value(k->types, name, value);
+	if (fresh) {
+		struct vms_error *err = vms_types_enum_value(k->types, name, &slot->value);
+		if (err && err->code != VMS_ERR_NOT_FOUND) {
+			slot->key[0] = '\0';
+			return err;
+		}
+		slot->found = !err;
+		vms_error_free(err);
+	}
+	if (!slot->found)
+		return vms_error_create(VMS_ERR_NOT_FOUND,
+			"enumerator %s not found in the kernel's types", name);
+	*value = slot->value;
+	return NULL;
 }
 
 struct vms_error *vms_kernel_percpu(struct vms_kernel *k, unsigned cpu,
@@ -181,6 +286,101 @@ static struct vms_error *load_image(struct vms_kernel *k)
 	return NULL;
 }
 
+/* Link-time kernel image addresses (System.map, vmlinux) move by the KASLR
+ * slide; per-CPU offsets and absolute values below it do not. */
+#define KERNEL_MAP_START 0xffffffff80000000ULL
+
+static uint64_t slid(uint64_t addr, int64_t slide)
+{
+	return addr >= KERNEL_MAP_START ? addr + (uint64_t)slide : addr;
+}
+
+/* Symbols of --system-map FILE (or else the --vmlinux ELF .symtab). */
+static struct vms_error *load_file_symbols(struct vms_kernel *k,
+					   struct vms_symtab **ret,
+					   const char **what, char *banner,
+					   size_t banner_size)
+{
+	struct vms_symtab *tab;
+	struct vms_error *err = vms_symtab_create(&tab);
+	if (err)
+		return err;
+	banner[0] = '\0';
+	if (k->opts.vmlinux && !k->opts.system_map) {
+		size_t n;
+		*what = "vmlinux";
+		err = vms_elf_symbols_load(k->opts.vmlinux, tab, &n, banner, banner_size);
+	} else {
+		struct vms_system_map_stats st;
+		*what = "System.map";
+		err = vms_system_map_load(k->opts.system_map, tab, &st);
+		if (!err && st.bad_lines)
+			vms_kernel_log(k, VMS_LOG_WARN,
+				       "System.map %s: %zu of %zu line(s) malformed and skipped; first at line %zu: %s",
+				       k->opts.system_map, st.bad_lines, st.lines,
+				       st.first_bad_line, st.first_bad);
+		if (!err && k->opts.vmlinux) {
+			/* The banner of the build the types will come from. */
+			struct vms_symtab *elf;
+			size_t n;
+			if (vms_ok(vms_symtab_create(&elf))) {
+				vms_ok(vms_elf_symbols_load(k->opts.vmlinux, elf, &n,
+							    banner, banner_size));
+				vms_symtab_destroy(elf);
+			}
+		}
+	}
+	if (!err)
+		err = vms_symtab_finish(tab);
+	if (err) {
+		vms_symtab_destroy(tab);
+		return err;
+	}
+	*ret = tab;
+	return NULL;
+}
+
+/* Compare the file's symbols (slid) with kallsyms; warn on disagreement. */
+static void check_file_symbols(struct vms_kernel *k, const struct vms_symtab *file,
+			       const char *what, const char *path, int64_t slide)
+{
+	size_t n = vms_symtab_count(file), compared = 0, bad = 0, missing = 0;
+	char first[320] = "";
+	size_t flen = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct vms_symbol *s = vms_symtab_at(file, i);
+		/* One entry per name: the one lookups by name return. */
+		if (vms_symtab_by_name(file, s->name) != s)
+			continue;
+		const struct vms_symbol *o = vms_symtab_by_name(k->syms, s->name);
+		if (!o) {
+			missing++;
+			continue;
+		}
+		compared++;
+		uint64_t want = slid(s->addr, slide);
+		if (o->addr == want)
+			continue;
+		if (bad++ < 3 && flen < sizeof(first))
+			flen += (size_t)snprintf(first + flen, sizeof(first) - flen,
+				"%s%s kallsyms 0x%llx, %s 0x%llx", bad > 1 ? "; " : "",
+				s->name, (unsigned long long)o->addr, what,
+				(unsigned long long)want);
+	}
+	if (bad || !compared)
+		vms_kernel_log(k, VMS_LOG_WARN,
+			       "%s %s does not match this kernel: %zu of %zu symbols in both disagree with kallsyms in guest memory (after the KASLR slide 0x%llx), e.g. %s; kallsyms is used",
+			       what, path, bad, compared, (unsigned long long)slide,
+			       compared ? first : "none in common");
+	else
+		vms_kernel_log(k, VMS_LOG_DEBUG,
+			       "%s %s agrees with kallsyms on all %zu common symbols (%zu only in the file)",
+			       what, path, compared, missing);
+	snprintf(k->info.kallsyms.symbol_source, sizeof(k->info.kallsyms.symbol_source),
+		 "kallsyms (guest memory); %s %s %s on %zu symbols", what, path,
+		 bad ? "DISAGREES" : "agrees", bad ? bad : compared);
+}
+
 static struct vms_error *load_symbols(struct vms_kernel *k)
 {
 	size_t start, end;
@@ -202,23 +402,237 @@ static struct vms_error *load_symbols(struct vms_kernel *k)
 					   k->map.text_vaddr, 0, k->map.image_size,
 					   k->syms, &k->info.kallsyms);
 	}
-	if (err)
+	struct vms_error *ks_err = err;
+	bool have_file = k->opts.system_map || k->opts.vmlinux;
+	if (ks_err && !have_file) {
+		err = vms_error_create(ks_err->code, "%s (--system-map FILE can stand in for kallsyms)",
+				       ks_err->message);
+		vms_error_free(ks_err);
 		return err;
-	if ((err = vms_symtab_finish(k->syms)))
+	}
+	if (!ks_err) {
+		if ((err = vms_symtab_finish(k->syms)))
+			return err;
+		k->info.nr_symbols = vms_symtab_count(k->syms);
+		vms_kernel_log(k, VMS_LOG_DEBUG,
+			       "kallsyms: %zu symbols, token table at 0x%llx, layout %d%s",
+			       k->info.nr_symbols,
+			       (unsigned long long)k->info.kallsyms.token_table_vaddr,
+			       k->info.kallsyms.layout,
+			       k->info.kallsyms.absolute_percpu ? ", absolute per-CPU" : "");
+		const struct vms_symbol *text = vms_symtab_by_name(k->syms, "_text");
+		if (text && text->addr != k->map.text_vaddr)
+			return vms_error_create(VMS_ERR_CORRUPT,
+				"kallsyms says _text is 0x%llx but the page table maps the image at 0x%llx",
+				(unsigned long long)text->addr,
+				(unsigned long long)k->map.text_vaddr);
+		snprintf(k->info.kallsyms.symbol_source,
+			 sizeof(k->info.kallsyms.symbol_source), "kallsyms (guest memory)");
+		if (!have_file)
+			return NULL;
+	}
+
+	/* --system-map / --vmlinux: checked against kallsyms, or used instead. */
+	const char *what, *path = k->opts.system_map ? k->opts.system_map : k->opts.vmlinux;
+	char file_banner[sizeof(k->info.banner)];
+	struct vms_symtab *file;
+	if ((err = load_file_symbols(k, &file, &what, file_banner, sizeof(file_banner)))) {
+		/* The user asked for this file: not being able to use it is an
+		 * error even when kallsyms would do. */
+		if (ks_err) {
+			err = vms_error_wrap(err, "kallsyms not found (%s); and", ks_err->message);
+			vms_error_free(ks_err);
+		}
 		return err;
-	k->info.nr_symbols = vms_symtab_count(k->syms);
+	}
+	const struct vms_symbol *ftext = vms_symtab_by_name(file, "_text");
+	if (!ftext || ftext->addr < KERNEL_MAP_START) {
+		vms_symtab_destroy(file);
+		err = vms_error_create(VMS_ERR_FORMAT,
+			"%s %s has no _text symbol in the kernel mapping: cannot compute the KASLR slide",
+			what, path);
+		if (!ks_err)
+			return vms_error_wrap(err, "%s", "--system-map/--vmlinux");
+		err = vms_error_wrap(err, "kallsyms not found (%s); and", ks_err->message);
+		vms_error_free(ks_err);
+		return err;
+	}
+	int64_t slide = (int64_t)(k->map.text_vaddr - ftext->addr);
 	vms_kernel_log(k, VMS_LOG_DEBUG,
-		       "kallsyms: %zu symbols, token table at 0x%llx, layout %d%s",
-		       k->info.nr_symbols,
-		       (unsigned long long)k->info.kallsyms.token_table_vaddr,
-		       k->info.kallsyms.layout,
-		       k->info.kallsyms.absolute_percpu ? ", absolute per-CPU" : "");
-	const struct vms_symbol *text = vms_symtab_by_name(k->syms, "_text");
-	if (text && text->addr != k->map.text_vaddr)
-		return vms_error_create(VMS_ERR_CORRUPT,
-			"kallsyms says _text is 0x%llx but the page table maps the image at 0x%llx",
-			(unsigned long long)text->addr,
-			(unsigned long long)k->map.text_vaddr);
+		       "%s %s: %zu symbols, _text 0x%llx, KASLR slide 0x%llx (page-table _text - file _text)",
+		       what, path, vms_symtab_count(file), (unsigned long long)ftext->addr,
+		       (unsigned long long)slide);
+	if (!ks_err) {
+		char mem_banner[sizeof(k->info.banner)] = "";
+		const struct vms_symbol *lb = vms_symtab_by_name(k->syms, "linux_banner");
+		if (file_banner[0] && lb &&
+		    vms_ok(vms_kernel_read_string(k, lb->addr, mem_banner, sizeof(mem_banner))) &&
+		    strcmp(file_banner, mem_banner))
+			vms_kernel_log(k, VMS_LOG_WARN,
+				       "vmlinux %s is from another build: its banner is \"%.120s\", the guest's \"%.120s\"",
+				       k->opts.vmlinux, file_banner, mem_banner);
+		check_file_symbols(k, file, what, path, slide);
+		vms_symtab_destroy(file);
+		return NULL;
+	}
+
+	/* No kallsyms: the file's symbols, slid, become the symbol table. */
+	vms_kernel_log(k, VMS_LOG_INFO, "kallsyms not found in guest memory (%s); using %s %s",
+		       ks_err->message, what, path);
+	vms_error_free(ks_err);
+	vms_symtab_destroy(k->syms);
+	k->syms = NULL;
+	k->info.kallsyms = (struct vms_kallsyms_info){ 0 };
+	if ((err = vms_symtab_create(&k->syms)))
+		goto out;
+	for (size_t i = 0, n = vms_symtab_count(file); i < n; i++) {
+		const struct vms_symbol *s = vms_symtab_at(file, i);
+		if ((err = vms_symtab_add(k->syms, slid(s->addr, slide), s->type, s->name,
+					  strlen(s->name), NULL)))
+			goto out;
+	}
+	if ((err = vms_symtab_finish(k->syms)))
+		goto out;
+	k->info.nr_symbols = vms_symtab_count(k->syms);
+	/* Nothing left to cross-check against: the banner must be where the
+	 * file says, and be the file's own when it has one. */
+	char mem_banner[sizeof(k->info.banner)] = "";
+	const struct vms_symbol *lb = vms_symtab_by_name(k->syms, "linux_banner");
+	if (!lb) {
+		err = vms_error_create(VMS_ERR_FORMAT, "%s %s has no linux_banner symbol", what, path);
+		goto out;
+	}
+	vms_ok(vms_kernel_read_string(k, lb->addr, mem_banner, sizeof(mem_banner)));
+	if (strncmp(mem_banner, "Linux version ", 14)) {
+		char shown[40];
+		size_t j = 0;
+		for (; j < sizeof(shown) - 1 && mem_banner[j]; j++)
+			shown[j] = mem_banner[j] >= ' ' && mem_banner[j] < 0x7f ? mem_banner[j] : '?';
+		shown[j] = '\0';
+		err = vms_error_create(VMS_ERR_CORRUPT,
+			"%s %s does not match this kernel: its linux_banner (0x%llx after the KASLR slide 0x%llx) holds \"%s\", not \"Linux version ...\" (a map from another build?)",
+			what, path, (unsigned long long)lb->addr, (unsigned long long)slide, shown);
+		goto out;
+	}
+	if (file_banner[0] && strcmp(file_banner, mem_banner)) {
+		err = vms_error_create(VMS_ERR_CORRUPT,
+			"vmlinux %s is from another build: its banner is \"%.120s\", the guest's \"%.120s\"",
+			k->opts.vmlinux, file_banner, mem_banner);
+		goto out;
+	}
+	snprintf(k->info.kallsyms.symbol_source, sizeof(k->info.kallsyms.symbol_source),
+		 "%s %s (KASLR slide 0x%llx; no kallsyms in guest memory)", what, path,
+		 (unsigned long long)slide);
+out:
+	vms_symtab_destroy(file);
+	return err;
+}
+
+/* The struct offsets and sizes vmsight's views use (src/os/linux/). */
+static const char *const checked_fields[][2] = {
+	{ "task_struct", "tasks" }, { "task_struct", "pid" }, { "task_struct", "tgid" },
+	{ "task_struct", "comm" }, { "task_struct", "real_parent" },
+	{ "task_struct", "cred" }, { "task_struct", "exit_state" },
+	{ "task_struct", "flags" }, { "task_struct", "mm" }, { "task_struct", "signal" },
+	{ "task_struct", "__state" }, { "task_struct", "state" },
+	{ "task_struct", "thread_info.cpu" }, { "task_struct", "cpu" },
+	{ "task_struct", "thread_node" }, { "task_struct", "worker_private" },
+	{ "task_struct", "se.vruntime" }, { "task_struct", "thread_group" },
+	{ "cred", "uid" }, { "cred", "euid" }, { "cred", "gid" },
+	{ "signal_struct", "nr_threads" }, { "signal_struct", "thread_head" },
+	{ "kthread", "data" }, { "kthread", "full_name" },
+	{ "worker", "desc" }, { "worker", "current_work" },
+	{ "uts_namespace", "name.release" }, { "mm_struct", "pgd" },
+	{ "mm_struct", "mm_mt" }, { "mm_struct", "mmap" }, { "mm_struct", "arg_start" },
+	{ "boot_params", "e820_entries" }, { "boot_params", "e820_table" },
+	{ "boot_e820_entry", "addr" }, { "boot_e820_entry", "size" },
+	{ "boot_e820_entry", "type" }, { "list_head", "next" },
+	{ "module", "list" }, { "module", "name" },
+};
+static const char *const checked_structs[] = {
+	"task_struct", "vm_area_struct", "mm_struct", "cred", "module", "boot_e820_entry",
+};
+
+/* BTF and --vmlinux DWARF both present: the offsets the code uses must agree. */
+static void check_dwarf_against_btf(struct vms_kernel *k)
+{
+	struct vms_types *dw;
+	struct vms_error *err = vms_types_from_dwarf(k->opts.vmlinux, &dw);
+	if (err) {
+		vms_kernel_log(k, VMS_LOG_WARN, "%s; using BTF only", err->message);
+		vms_error_free(err);
+		return;
+	}
+	size_t compared = 0, bad = 0;
+	char first[320] = "";
+	size_t flen = 0;
+	for (size_t i = 0; i < VMS_ARRAY_SIZE(checked_fields); i++) {
+		const char *s = checked_fields[i][0], *m = checked_fields[i][1];
+		struct vms_field a, b;
+		struct vms_error *ea = vms_types_field(k->types, s, m, &a);
+		struct vms_error *eb = vms_types_field(dw, s, m, &b);
+		bool ok = (ea && eb) || (!ea && !eb && a.offset == b.offset &&
+					 a.size == b.size && a.bit_offset == b.bit_offset &&
+					 a.bit_size == b.bit_size);
+		if (!ea || !eb)
+			compared++;
+		if (!ok && bad++ < 3 && flen < sizeof(first))
+			flen += (size_t)snprintf(first + flen, sizeof(first) - flen,
+				"%s%s.%s BTF %s%u DWARF %s%u", bad > 1 ? "; " : "", s, m,
+				ea ? "none/" : "", ea ? 0 : a.offset, eb ? "none/" : "",
+				eb ? 0 : b.offset);
+		vms_error_free(ea);
+		vms_error_free(eb);
+	}
+	for (size_t i = 0; i < VMS_ARRAY_SIZE(checked_structs); i++) {
+		size_t a = 0, b = 0;
+		bool ha = vms_ok(vms_types_struct_size(k->types, checked_structs[i], &a));
+		bool hb = vms_ok(vms_types_struct_size(dw, checked_structs[i], &b));
+		if (ha || hb)
+			compared++;
+		if ((ha != hb || a != b) && bad++ < 3 && flen < sizeof(first))
+			flen += (size_t)snprintf(first + flen, sizeof(first) - flen,
+				"%ssizeof(%s) BTF %zu DWARF %zu", bad > 1 ? "; " : "",
+				checked_structs[i], a, b);
+	}
+	struct vms_types_index_stats st;
+	vms_types_index_stats(dw, &st);
+	if (bad)
+		vms_kernel_log(k, VMS_LOG_WARN,
+			       "vmlinux %s does not match this kernel's BTF: %zu of %zu offsets and sizes vmsight uses differ, e.g. %s; BTF is used",
+			       k->opts.vmlinux, bad, compared, first);
+	else
+		vms_kernel_log(k, VMS_LOG_DEBUG,
+			       "DWARF of %s agrees with BTF on %zu offsets and sizes (index: %llu units, %llu names, %.2f s)",
+			       k->opts.vmlinux, compared, (unsigned long long)st.units,
+			       (unsigned long long)st.names, st.seconds);
+	snprintf(k->info.kallsyms.types_source, sizeof(k->info.kallsyms.types_source),
+		 "BTF (guest memory); DWARF of %s %s on %zu offsets", k->opts.vmlinux,
+		 bad ? "DISAGREES" : "agrees", bad ? bad : compared);
+	vms_types_destroy(dw);
+}
+
+/* No BTF: the types come from --vmlinux's DWARF. */
+static struct vms_error *load_dwarf(struct vms_kernel *k, const char *why)
+{
+	struct vms_error *err = vms_types_from_dwarf(k->opts.vmlinux, &k->types);
+	if (err)
+		return vms_error_wrap(err, "%s; and", why);
+	size_t size;
+	/* Build the name index now, so that its cost shows in -v. */
+	if ((err = vms_types_struct_size(k->types, "task_struct", &size))) {
+		vms_types_destroy(k->types);
+		k->types = NULL;
+		return vms_error_wrap(err, "%s; and --vmlinux", why);
+	}
+	struct vms_types_index_stats st;
+	vms_types_index_stats(k->types, &st);
+	vms_kernel_log(k, VMS_LOG_INFO,
+		       "no BTF in guest memory; types from the DWARF of %s (index: %llu units, %llu names, %.2f s)",
+		       k->opts.vmlinux, (unsigned long long)st.units,
+		       (unsigned long long)st.names, st.seconds);
+	snprintf(k->info.kallsyms.types_source, sizeof(k->info.kallsyms.types_source),
+		 "DWARF of %s (no BTF in guest memory)", k->opts.vmlinux);
 	return NULL;
 }
 
@@ -233,7 +647,7 @@ static struct vms_error *load_btf(struct vms_kernel *k)
 		off = start->addr - tv;
 		size = vms_btf_blob_size(k->image + off, stop->addr - start->addr);
 		if (!size)
-			vms_kernel_log(k, VMS_LOG_WARN,
+			vms_kernel_log(k, k->opts.vmlinux ? VMS_LOG_DEBUG : VMS_LOG_WARN,
 				       "__start_BTF at 0x%llx holds no valid BTF header; scanning",
 				       (unsigned long long)start->addr);
 	}
@@ -256,18 +670,39 @@ static struct vms_error *load_btf(struct vms_kernel *k)
 			}
 		}
 	}
-	if (!size)
+	if (!size) {
+		char why[160];
+		snprintf(why, sizeof(why), "no BTF found in the kernel image at 0x%llx",
+			 (unsigned long long)tv);
+		if (k->opts.vmlinux)
+			return load_dwarf(k, why);
 		return vms_error_create(VMS_ERR_NOT_FOUND,
-			"no BTF found in the kernel image at 0x%llx (no __start_BTF symbol, no BTF header 9f eb 01 00 18 00 00 00); a kernel built without CONFIG_DEBUG_INFO_BTF needs --vmlinux",
-			(unsigned long long)tv);
+			"%s (no __start_BTF symbol, no BTF header 9f eb 01 00 18 00 00 00); a kernel built without CONFIG_DEBUG_INFO_BTF needs --vmlinux",
+			why);
+	}
 	struct vms_error *err = vms_types_from_btf(k->image + off, size, &k->types);
-	if (err)
-		return vms_error_wrap(err, "BTF at 0x%llx", (unsigned long long)(tv + off));
+	if (err) {
+		err = vms_error_wrap(err, "BTF at 0x%llx", (unsigned long long)(tv + off));
+		if (!k->opts.vmlinux) {
+			struct vms_error *e2 = vms_error_create(err->code,
+				"%s; a kernel without usable BTF needs --vmlinux", err->message);
+			vms_error_free(err);
+			return e2;
+		}
+		char why[256];
+		snprintf(why, sizeof(why), "%s", err->message);
+		vms_error_free(err);
+		return load_dwarf(k, why);
+	}
 	k->info.btf_vaddr = tv + off;
 	k->info.btf_size = size;
 	k->info.btf_types = vms_types_count(k->types);
 	vms_kernel_log(k, VMS_LOG_DEBUG, "BTF: %zu bytes at 0x%llx, %u types", size,
 		       (unsigned long long)(tv + off), k->info.btf_types);
+	snprintf(k->info.kallsyms.types_source, sizeof(k->info.kallsyms.types_source),
+		 "BTF (guest memory)");
+	if (k->opts.vmlinux)
+		check_dwarf_against_btf(k);
 	return NULL;
 }
 
@@ -317,6 +752,8 @@ static uint64_t raw_lowmem_from_e820(struct vms_kernel *k)
 
 static void free_discovery(struct vms_kernel *k)
 {
+	free(k->field_cache);
+	k->field_cache = NULL;
 	vms_symtab_destroy(k->syms);
 	k->syms = NULL;
 	vms_types_destroy(k->types);

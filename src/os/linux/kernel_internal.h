@@ -7,6 +7,19 @@
 #include "arch/x86_64.h"
 #include "arch/x86_64_kernel.h"
 
+/* Memo of BTF/DWARF member lookups: views ask for the same few dozen
+ * (struct, member) pairs for every object they read, and a type lookup by
+ * name scans every type. */
+#define FIELD_CACHE_SLOTS 1024
+#define FIELD_CACHE_KEY 96
+
+struct field_cache_slot {
+	char key[FIELD_CACHE_KEY];   /* "struct\x1fpath", "" if empty */
+	bool found;
+	struct vms_field field;
+	int64_t value;               /* struct sizes and enumerator values */
+};
+
 struct vms_kernel {
 	struct vms_source *src;
 	struct vms_kernel_options opts;
@@ -18,6 +31,7 @@ struct vms_kernel {
 	struct vms_types *types;
 	struct vms_kernel_info info;
 	uint64_t per_cpu_offset_addr;  /* __per_cpu_offset, 0 if absent */
+	struct field_cache_slot *field_cache;  /* FIELD_CACHE_SLOTS, lazily */
 };
 
 #endif

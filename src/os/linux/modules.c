@@ -55,7 +55,7 @@ struct mod_layout {
 static struct vms_error *need(struct vms_kernel *k, const char *s,
 			      const char *m, struct vms_field *f)
 {
-	return vms_types_field(vms_kernel_types(k), s, m, f);
+	return vms_kernel_field(k, s, m, f);
 }
 
 static bool have(struct vms_kernel *k, const char *s, const char *m,
@@ -67,7 +67,7 @@ static bool have(struct vms_kernel *k, const char *s, const char *m,
 static int64_t enum_or(struct vms_kernel *k, const char *name, int64_t dflt)
 {
 	int64_t v;
-	return vms_ok(vms_types_enum_value(vms_kernel_types(k), name, &v)) ? v : dflt;
+	return vms_ok(vms_kernel_enum_value(k, name, &v)) ? v : dflt;
 }
 
 static struct vms_error *layout(struct vms_kernel *k, struct mod_layout *L)
@@ -150,7 +150,7 @@ static struct vms_error *symbol_layout(struct vms_kernel *k, struct mod_layout *
 			L->has_ksyms = false;
 	}
 	/* Elf64_Sym: from BTF when the kernel has it, else the ELF ABI. */
-	if (vms_ok(vms_types_struct_size(vms_kernel_types(k), "elf64_sym", &L->sym_size)) &&
+	if (vms_ok(vms_kernel_struct_size(k, "elf64_sym", &L->sym_size)) &&
 	    have(k, "elf64_sym", "st_name", &L->st_name) &&
 	    have(k, "elf64_sym", "st_value", &L->st_value) &&
 	    L->st_name.offset + 4 <= L->sym_size && L->st_value.offset + 8 <= L->sym_size)

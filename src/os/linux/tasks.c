@@ -57,7 +57,7 @@ struct walk {
 static struct vms_error *need(struct vms_kernel *k, const char *s,
 			      const char *m, struct vms_field *f)
 {
-	return vms_types_field(vms_kernel_types(k), s, m, f);
+	return vms_kernel_field(k, s, m, f);
 }
 
 static struct vms_error *layout(struct vms_kernel *k, struct task_layout *L)

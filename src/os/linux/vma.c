@@ -175,9 +175,9 @@ static struct vms_error *collect_maple(struct vms_kernel *k, uint64_t mm,
 	    (err = vms_kernel_field(k, "maple_arange_64", "slot", &m.a_slot)) ||
 	    (err = vms_kernel_field(k, "maple_arange_64", "pivot", &m.a_pivot)) ||
 	    (err = vms_kernel_field(k, "maple_arange_64", "meta.end", &m.a_meta_end)) ||
-	    (err = vms_types_enum_value(vms_kernel_types(k), "maple_leaf_64", &m.t_leaf)) ||
-	    (err = vms_types_enum_value(vms_kernel_types(k), "maple_range_64", &m.t_range)) ||
-	    (err = vms_types_enum_value(vms_kernel_types(k), "maple_arange_64", &m.t_arange)))
+	    (err = vms_kernel_enum_value(k, "maple_leaf_64", &m.t_leaf)) ||
+	    (err = vms_kernel_enum_value(k, "maple_range_64", &m.t_range)) ||
+	    (err = vms_kernel_enum_value(k, "maple_arange_64", &m.t_arange)))
 		return err;
 	uint64_t r;
 	if ((err = vms_kernel_read_u64(k, mm + root.offset, &r)))
@@ -302,7 +302,7 @@ struct vms_error *vms_linux_for_each_vma(struct vms_kernel *k,
 	if ((err = layout(k, &L)))
 		return err;
 	struct vec ptrs = { 0 };
-	if (vms_types_has_field(vms_kernel_types(k), "mm_struct", "mm_mt"))
+	if (vms_ok(vms_kernel_field(k, "mm_struct", "mm_mt", &(struct vms_field){ 0 })))
 		err = collect_maple(k, mm.mm, mm.map_count, &ptrs, res);
 	else
 		err = collect_list(k, mm.mm, &ptrs, res);
@@ -313,7 +313,7 @@ struct vms_error *vms_linux_for_each_vma(struct vms_kernel *k,
 	if (ptrs.n)
 		qsort(ptrs.v, ptrs.n, sizeof(*ptrs.v), cmp_u64);
 	size_t vsize;
-	if ((err = vms_types_struct_size(vms_kernel_types(k), "vm_area_struct", &vsize)) ||
+	if ((err = vms_kernel_struct_size(k, "vm_area_struct", &vsize)) ||
 	    vsize > 4096) {
 		free(ptrs.v);
 		return err ? err : vms_error_create(VMS_ERR_CORRUPT, "vm_area_struct too large");
