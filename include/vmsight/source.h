@@ -64,9 +64,13 @@ struct vms_source {
 };
 
 /*
- * Open a source named by the user.  @spec is a path (a raw RAM file or an
- * ELF core; the kind is detected from the content).  Errors name the path
- * and what was wrong with it.
+ * Open a source named by the user.  @spec is a path (a raw RAM file, an
+ * ELF core, a LiME or a kdump-compressed dump; the kind is detected from the
+ * content), or "qemu:PID" (a running QEMU's RAM via /proc/PID/mem),
+ * "qmp:SOCKET" (ask QEMU over QMP, then as qemu: or as its RAM file, with
+ * the vCPUs' registers) or "libvirt:DOMAIN"; "file:PATH" forces a path.
+ * A spec is taken as a path when a file of that name exists.  Errors name
+ * the path or spec and what was wrong with it.  See docs/sources.md.
  */
 struct vms_error *vms_source_open(const char *spec, struct vms_source **ret);
 void vms_source_close(struct vms_source *src);

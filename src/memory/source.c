@@ -2,17 +2,27 @@
 /* Opening a source by name, and the generic accessors. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "memory/filemap.h"
+#include "memory/sources.h"
 
-static struct vms_error *open_file(const char *path, struct vms_source **ret)
+struct vms_error *vms_source_open_file(const char *path,
+				       struct vms_source **ret)
 {
 	struct vms_filemap *fm;
 	struct vms_error *err = vms_filemap_open(path, &fm);
 	if (err)
 		return err;
+	if (vms_kdump_detect(fm->data, fm->file_size)) {
+		/* libkdumpfile reads it by itself. */
+		vms_source_close(&fm->base);
+		return vms_kdump_open(path, ret);
+	}
 	if (fm->file_size >= 4 && !memcmp(fm->data, "\177ELF", 4))
 		err = vms_elfcore_init(fm);
+	else if (vms_lime_detect(fm->data, fm->file_size))
+		err = vms_lime_init(fm);
 	else if (fm->file_size < 4096)
 		err = vms_error_create(VMS_ERR_FORMAT,
 			"%s: %llu bytes is too small for a memory image (not ELF, so read as raw RAM)",
@@ -27,11 +37,55 @@ static struct vms_error *open_file(const char *path, struct vms_source **ret)
 	return NULL;
 }
 
+/* "qemu:1234" -> 1234; false unless all decimal digits and in range. */
+static bool parse_pid(const char *s, pid_t *pid)
+{
+	if (!*s || strlen(s) > 9)
+		return false;
+	long v = 0;
+	for (const char *c = s; *c; c++) {
+		if (*c < '0' || *c > '9')
+			return false;
+		v = v * 10 + (*c - '0');
+	}
+	if (v <= 0)
+		return false;
+	*pid = (pid_t)v;
+	return true;
+}
+
 struct vms_error *vms_source_open(const char *spec, struct vms_source **ret)
 {
 	if (!spec || !*spec)
 		return vms_error_create(VMS_ERR_INVALID, "no memory source named");
-	return open_file(spec, ret);
+	/* A scheme prefix, unless a file of that very name exists. */
+	const char *colon = strchr(spec, ':');
+	if (colon && access(spec, F_OK) != 0) {
+		size_t n = (size_t)(colon - spec);
+		const char *arg = colon + 1;
+		if (n == 4 && !strncmp(spec, "qemu", 4)) {
+			pid_t pid;
+			if (!parse_pid(arg, &pid))
+				return vms_error_create(VMS_ERR_INVALID,
+					"%s: expected qemu:PID with a process id", spec);
+			return vms_qemu_open(spec, pid, NULL, ret);
+		}
+		if (n == 3 && !strncmp(spec, "qmp", 3)) {
+			if (!*arg)
+				return vms_error_create(VMS_ERR_INVALID,
+					"%s: expected qmp:PATH of a QMP unix socket", spec);
+			return vms_qmp_open(spec, arg, ret);
+		}
+		if (n == 7 && !strncmp(spec, "libvirt", 7)) {
+			if (!*arg)
+				return vms_error_create(VMS_ERR_INVALID,
+					"%s: expected libvirt:DOMAIN", spec);
+			return vms_libvirt_open(spec, arg, ret);
+		}
+		if ((n == 4 && !strncmp(spec, "file", 4)))
+			return vms_source_open_file(arg, ret);
+	}
+	return vms_source_open_file(spec, ret);
 }
 
 void vms_source_close(struct vms_source *src)

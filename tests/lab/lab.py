@@ -30,7 +30,11 @@ build_initramfs(extra_files=None, extra_init="") -> path of a cpio newc .gz
 
 class Guest(kernel="6.1", mem_mb=512, smp=2, name=None, extra_append="",
             workdir=None, extra_files=None, extra_init="", cpu=DEFAULT_CPU,
-            modules=())
+            modules=(), ram="file")
+    ram="anon": plain -m RAM inside qemu (no RAM file; ram_path is then
+    unused); read it with vmsight's qemu:PID source.  Every guest has
+    -device vmcoreinfo (VMCOREINFO for kdump dumps, once the guest's
+    qemu_fw_cfg driver runs: pass modules=["qemu_fw_cfg"]).
     modules: names of real kernel modules (e.g. ["dummy", "nf_tables"]) to
     insmod at boot, dependencies included (read from .modinfo, .ko.xz
     decompressed on the host); they then show in oracle["modules"].
@@ -50,8 +54,10 @@ class Guest(kernel="6.1", mem_mb=512, smp=2, name=None, extra_append="",
     qmp(cmd, **args)         execute a QMP command, return its "return" value
     hmp(cmdline, cpu=None)   human monitor command, returns its text
     pause() / resume()       QMP stop / cont
-    dump(path)               ELF core via dump-guest-memory (paging off);
-                             synchronous; returns path
+    dump(path, fmt="elf")    ELF core via dump-guest-memory (paging off);
+                             fmt="kdump-zlib" (or another QMP dump format)
+                             for a kdump-compressed file; synchronous;
+                             returns path
     registers()              [{"cpu": i, "RAX": int, ..., "CR3": int,
                                "GS": {"selector","base","limit","flags"}, ...,
                                "GS_BASE": int, "FS_BASE": int}] per vCPU
@@ -61,6 +67,12 @@ class Guest(kernel="6.1", mem_mb=512, smp=2, name=None, extra_append="",
                              install_signal_handlers) and, should this Python
                              process die hard, by a small reaper process.
     Context manager: ``with Guest("6.12") as g: g.start().wait_ready()``.
+
+make_lime(elf_path, out_path, ranges=None) -> out_path
+    convert an ELF core to a LiME file (see the function).
+kdump_unflatten(src_path, out_path) -> out_path
+    QEMU 7.2's kdump-* dumps are flattened streams; this writes the regular
+    kdump-compressed file (as makedumpfile -R does).
 
 parse_oracle(console_text) -> dict
     version (str), release (str, uname -r), cpus (int), online (str),
@@ -807,7 +819,7 @@ except OSError:
 class Guest:
     def __init__(self, kernel=DEFAULT_KERNEL, mem_mb=512, smp=2, name=None, extra_append="",
                  workdir=None, extra_files=None, extra_init="", cpu=DEFAULT_CPU,
-                 modules=(), oracle_extra=""):
+                 modules=(), oracle_extra="", ram="file"):
         if kernel not in KERNELS:
             raise LabError("unknown kernel %r" % kernel)
         with _seq_lock:
@@ -823,6 +835,10 @@ class Guest:
         self.extra_files, self.extra_init = extra_files, extra_init
         self.oracle_extra = oracle_extra
         self.modules = list(modules)
+        if ram not in ("file", "anon"):
+            raise LabError("ram must be 'file' or 'anon'")
+        # "anon": plain -m RAM (anonymous memory inside qemu, no RAM file).
+        self.ram = ram
         self.ram_path = "/dev/shm/vmsight-%s-%d.ram" % (self.name, os.getpid())
         self._own_workdir = workdir is None
         self.workdir = workdir
@@ -853,10 +869,19 @@ class Guest:
         append = "console=ttyS0 panic=-1 rdinit=/init " + (self.extra_append or "")
         return [
             "qemu-system-x86_64", "-name", "vmsight-" + self.name,
-            "-machine", "pc,memory-backend=mem", "-accel", "tcg,thread=multi",
+            "-accel", "tcg,thread=multi",
             "-cpu", self.cpu, "-smp", str(self.smp), "-m", "%dM" % self.mem_mb,
+        ] + ([
+            "-machine", "pc,memory-backend=mem",
             "-object", "memory-backend-file,id=mem,size=%dM,mem-path=%s,share=on"
                        % (self.mem_mb, self.ram_path),
+        ] if self.ram == "file" else [
+            # No RAM file; the pid file keeps ram_path in the command line,
+            # which the reaper looks for.
+            "-machine", "pc", "-pidfile", self.ram_path + ".pid",
+        ]) + [
+            # VMCOREINFO for kdump-format dumps (harmless otherwise).
+            "-device", "vmcoreinfo",
             "-kernel", self.kernel.vmlinuz, "-initrd", self.initramfs,
             "-append", append.strip(),
             "-nodefaults", "-display", "none", "-vga", "none", "-monitor", "none",
@@ -996,10 +1021,13 @@ class Guest:
     def running(self):
         return self.qmp("query-status").get("running", False)
 
-    def dump(self, path):
-        """Write an ELF core of guest memory (dump-guest-memory, paging off)."""
+    def dump(self, path, fmt="elf"):
+        """Write a dump of guest memory (dump-guest-memory, paging off).
+        fmt: "elf" (ELF core) or a QMP DumpGuestMemoryFormat such as
+        "kdump-zlib" (makedumpfile's kdump-compressed format)."""
         path = os.path.abspath(path)
-        self.qmp("dump-guest-memory", paging=False, protocol="file:" + path)
+        args = {} if fmt == "elf" else {"format": fmt}
+        self.qmp("dump-guest-memory", paging=False, protocol="file:" + path, **args)
         # Synchronous without detach; poll anyway in case qemu detached it.
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
@@ -1052,6 +1080,11 @@ class Guest:
                 os.unlink(self.ram_path)
             except OSError:
                 pass
+            if self.ram == "anon":
+                try:
+                    os.unlink(self.ram_path + ".pid")
+                except OSError:
+                    pass
             try:
                 os.unlink(self.qmp_path)
             except (OSError, TypeError):
@@ -1165,6 +1198,62 @@ def elf_core_info(path):
         elif p_type == 4:
             notes += 1
     return {"type": e_type, "loads": loads, "notes": notes}
+
+
+LIME_MAGIC = 0x4C694D45
+
+
+def make_lime(elf_path, out_path, ranges=None):
+    """Convert an ELF core (Guest.dump) to a LiME file: one 32-byte header
+    (magic "EMiL", version 1, s_addr, e_addr inclusive, 8 reserved bytes) and
+    the bytes of each PT_LOAD.  The LiME kernel module itself would have to
+    be built for each guest kernel; the format is what matters to a reader.
+    ranges: optional [(paddr, size)] to write instead (tests use it to make
+    bad files); they must lie inside the ELF's PT_LOADs."""
+    loads = [(p, off, sz) for p, _, off, sz, _ in elf_core_info(elf_path)["loads"] if sz]
+    if ranges is None:
+        ranges = [(p, sz) for p, _, sz in loads]
+    with open(elf_path, "rb") as src, open(out_path, "wb") as out:
+        for paddr, size in ranges:
+            out.write(struct.pack("<IIQQ8x", LIME_MAGIC, 1, paddr, paddr + size - 1))
+            left, pa = size, paddr
+            while left:
+                seg = [l for l in loads if l[0] <= pa < l[0] + l[2]]
+                if not seg:
+                    raise LabError("make_lime: 0x%x is not in %s" % (pa, elf_path))
+                p, off, sz = seg[0]
+                n = min(left, p + sz - pa, 8 << 20)
+                src.seek(off + pa - p)
+                out.write(src.read(n))
+                pa += n
+                left -= n
+    return out_path
+
+
+def kdump_unflatten(src_path, out_path):
+    """Rearrange a flattened makedumpfile stream (what QEMU 7.2 writes for
+    dump-guest-memory format=kdump-*) into the regular kdump-compressed
+    file, like `makedumpfile -R out < src`: after a 4 KiB header, records
+    of (big-endian int64 offset, int64 size) + data; offset < 0 ends it."""
+    with open(src_path, "rb") as f, open(out_path, "wb") as out:
+        head = f.read(4096)
+        if not head.startswith(b"makedumpfile\0"):
+            raise LabError("%s is not a flattened makedumpfile stream" % src_path)
+        while True:
+            h = f.read(16)
+            if len(h) < 16:
+                raise LabError("%s: flattened stream cut short" % src_path)
+            off, size = struct.unpack(">qq", h)
+            if off < 0:
+                break
+            out.seek(off)
+            while size > 0:
+                b = f.read(min(size, 8 << 20))
+                if not b:
+                    raise LabError("%s: flattened record cut short" % src_path)
+                out.write(b)
+                size -= len(b)
+    return out_path
 
 
 # --------------------------------------------------------------------------
