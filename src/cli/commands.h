@@ -26,5 +26,7 @@ int cmd_lsmod(int argc, char **argv);
 int cmd_dmesg(int argc, char **argv);
 int cmd_type(int argc, char **argv);
 int cmd_xentrace(int argc, char **argv);
+int cmd_ftrace(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

@@ -1,0 +1,66 @@
+"""Guests for the ftrace suite (tests/ftrace/suite_ftrace): their kernel
+command lines and oracle snippets.  Run directly to keep one up for
+development: python3 ftlab.py graph|function 6.1 STATE.json"""
+import json
+import os
+import sys
+import time
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "tests", "lab"))
+import lab  # noqa: E402
+
+T = "/sys/kernel/tracing"
+# A fixed small workload between a cleared buffer and tracing_on=0; then the
+# guest's own trace file between oracle markers.
+WORKLOAD = r"""
+T=/sys/kernel/tracing
+echo 0 > $T/tracing_on
+@PRE@
+echo > $T/trace
+echo 1 > $T/tracing_on
+for i in @LOOP@; do cat /proc/version > /dev/null; done
+@MID@
+echo 0 > $T/tracing_on
+sec ftrace; cat $T/trace; end ftrace
+sec ftrace_stats; for c in $T/per_cpu/cpu*; do echo "${c##*/}"; cat $c/stats; done; end ftrace_stats
+"""
+
+CONFIGS = {
+    # function_graph, two levels below do_sys_openat2
+    "graph": dict(append="ftrace=function_graph ftrace_graph_filter=do_sys_openat2 "
+                         "ftrace_graph_max_depth=2 trace_buf_size=64k",
+                  pre="", mid="", loop="1 2 3 4 5 6 7 8 9 10", modules=()),
+    # the function tracer on a few functions, a module function, and
+    # scheduler events
+    "function": dict(append="ftrace=function ftrace_filter=do_sys_openat2,__x64_sys_getppid "
+                            "trace_buf_size=64k "
+                            "trace_event=sched:sched_process_exec,sched:sched_process_exit,"
+                            "sched:sched_switch",
+                     pre="echo dummy_get_stats64 >> $T/set_ftrace_filter 2>/dev/null",
+                     mid="ip link show dummy0 > /dev/null; ip link show dummy0 > /dev/null",
+                     loop="1 2 3", modules=("dummy",)),
+}
+
+
+def guest(kind, kernel, name=None):
+    c = CONFIGS[kind]
+    snippet = WORKLOAD.replace("@PRE@", c["pre"] or ":").replace("@MID@", c["mid"] or ":")
+    snippet = snippet.replace("@LOOP@", c["loop"])
+    return lab.Guest(kernel, name=name or "ft-%s-%s" % (kind, kernel),
+                     extra_append=c["append"], oracle_extra=snippet,
+                     modules=list(c["modules"]))
+
+
+if __name__ == "__main__":
+    lab.install_signal_handlers()
+    kind, kernel, state = sys.argv[1], sys.argv[2], sys.argv[3]
+    with guest(kind, kernel) as g:
+        g.start()
+        g.wait_ready(300)
+        with open(state, "w") as f:
+            json.dump({"ram": g.ram_path, "pid": g.pid, "qmp": g.qmp_path,
+                       "oracle": g.oracle["sections"], "console": g.console_path}, f)
+        print("READY", g.ram_path, flush=True)
+        while g.proc.poll() is None:
+            time.sleep(1)
