@@ -4,15 +4,21 @@
 #   bench/xentrace.sh                 real sample + a generated 2 GiB trace
 #   XT_BENCH_SIZE=512M bench/xentrace.sh
 #   XENALYZE=/path/to/xenalyze bench/xentrace.sh   also time xenalyze, same runs
+#   VMSIGHT_BASE=/path/to/old/vmsight bench/xentrace.sh
+#                                     also time an older build on the big
+#                                     trace (--summary, alternating runs) and
+#                                     print the CPU-time ratio
 #
 # The generated trace (tools/xt_gen, seed 1, 8 pcpus, dom0 PV + 4 HVM
-# guests) goes to /dev/shm when it has room, else to build/.  It is also
-# generated at a quarter of the size (the same simulation, cut earlier) to
-# show that memory does not grow with trace length: the RSS ratio full /
-# quarter is printed with percentile samples off (--sample-size=0) and on.
+# guests) goes to /dev/shm when it has room, else to build/.  To show that
+# memory does not grow with trace length, the same simulation is also
+# generated at the sizes of XT_BENCH_RSS_SIZES (default 256M 1G, each a
+# prefix of the big one) and the peak RSS of `--summary` is printed at each
+# size with percentile samples off (--sample-size=0) and on (defaults),
+# with the ratio largest / smallest.
 # Times are wall clock, best of REPS runs (REPS_BIG for the big trace); the
-# CPU time (user+sys) of that run is printed too.  Set KEEP=1 to keep the
-# generated traces.
+# CPU time (user+sys) of that run is printed too, and is the figure to use
+# on a shared machine.  Set KEEP=1 to keep the generated traces.
 set -eu
 cd "$(dirname "$0")/.."
 VMS=${VMSIGHT:-build/vmsight}
@@ -21,6 +27,8 @@ SIZE=${XT_BENCH_SIZE:-2G}
 REPS=${REPS:-3}
 REPS_BIG=${REPS_BIG:-1}
 XENALYZE=${XENALYZE:-}
+BASE=${VMSIGHT_BASE:-}
+RSS_SIZES=${XT_BENCH_RSS_SIZES:-256M 1G}
 SAMPLE=../shared/xentrace-samples/xentrace-parser-rs.bin
 for b in "$VMS" "$GEN"; do
 	[ -x "$b" ] || { echo "bench/xentrace.sh: $b not built (make)" >&2; exit 2; }
@@ -97,30 +105,48 @@ if [ -f "$SAMPLE" ]; then
 	run_trace sample-3.9MB "$SAMPLE" "$(recs_walk "$SAMPLE")" "$REPS"
 fi
 
-full=$dir/gen-full.bin quarter=$dir/gen-quarter.bin
+full=$dir/gen-full.bin
 echo "generating $SIZE in $dir ..."
 s0=$(date +%s.%N)
 "$GEN" -s "$want" -S 1 -j "$full.json" -o "$full"
-"$GEN" -s $((want / 4)) -S 1 -j "$quarter.json" -o "$quarter"
 python3 -c "
 import json; j=json.load(open('$full.json'))
 print('xt_gen: %d bytes, %d records, %d windows, %d wrap records, %d lost records, %.1f s' %
       (j['bytes'], j['records'], j['windows'], j['wrap_records'], j['lost_records'], $(date +%s.%N) - $s0))"
-nf=$(recs_of_json "$full.json") nq=$(recs_of_json "$quarter.json")
+nf=$(recs_of_json "$full.json")
 run_trace "gen-$SIZE" "$full" "$nf" "$REPS_BIG"
 
-# memory against trace length: quarter against full (the full-length runs
-# with samples on are the ones above)
-measure 1 "$quarter" "$VMS" xentrace --summary --sample-size=0; rq=$rss
-measure 1 "$full" "$VMS" xentrace --summary --sample-size=0; rf=$rss
-python3 -c "print('RSS --summary  --sample-size=0  quarter %7d kB  full %7d kB  ratio %.2f' % ($rq, $rf, $rf / $rq))"
-for mode in --summary --dump-all; do
-	measure 1 "$quarter" "$VMS" xentrace $mode; rq=$rss
-	rf=${RSS_VMS[gen-$SIZE$mode]}
-	python3 -c "print('RSS %-10s  (samples on)     quarter %7d kB  full %7d kB  ratio %.2f' % ('$mode', $rq, $rf, $rf / $rq))"
+if [ -n "$BASE" ]; then
+	# older build against this one, alternating, same trace
+	bytes=$(stat -c %s "$full")
+	for ((r = 0; r < REPS_BIG; r++)); do
+		measure 1 "$full" "$BASE" xentrace --summary; cb=$cpu
+		report base "gen-$SIZE" --summary "$nf" "$bytes"
+		measure 1 "$full" "$VMS" xentrace --summary; cn=$cpu
+		report vmsight "gen-$SIZE" --summary "$nf" "$bytes"
+		python3 -c "print('          CPU time base / this build: %.2f' % ($cb / max($cn, 0.001)))"
+	done
+fi
+
+# memory against trace length: --summary peak RSS at each size, samples off
+# and on
+declare -a rss0 rss1 names
+for sz in $RSS_SIZES; do
+	f=$dir/gen-$sz.bin
+	"$GEN" -s "$(bytes_of "$sz")" -S 1 -j "$f.json" -o "$f"
+	measure 1 "$f" "$VMS" xentrace --summary --sample-size=0; rss0+=("$rss")
+	measure 1 "$f" "$VMS" xentrace --summary; rss1+=("$rss")
+	names+=("$sz")
+	rm -f "$f" "$f.json"
 done
+measure 1 "$full" "$VMS" xentrace --summary --sample-size=0; rss0+=("$rss")
+rss1+=("${RSS_VMS[gen-$SIZE--summary]}")
+names+=("$SIZE")
+for ((i = 0; i < ${#names[@]}; i++)); do
+	printf 'RSS --summary  %-6s  --sample-size=0 %8d kB   samples on %8d kB\n' "${names[i]}" "${rss0[i]}" "${rss1[i]}"
+done
+last=$((${#names[@]} - 1))
+python3 -c "print('RSS ratio %s / %s: --sample-size=0 %.2f, samples on %.2f' % ('${names[last]}', '${names[0]}', ${rss0[last]} / ${rss0[0]}, ${rss1[last]} / ${rss1[0]}))"
 if [ -n "$XENALYZE" ]; then
-	measure 1 "$quarter" "$XENALYZE" --summary; rq=$rss
-	rf=${RSS_XA[gen-$SIZE--summary]}
-	python3 -c "print('RSS xenalyze --summary          quarter %7d kB  full %7d kB  ratio %.2f' % ($rq, $rf, $rf / $rq))"
+	echo "xenalyze --summary peak RSS on gen-$SIZE: ${RSS_XA[gen-$SIZE--summary]} kB"
 fi

@@ -17,7 +17,8 @@
  * first problem found (with its file offset) is returned by
  * vms_xt_analyze_*, the reports still cover what was processed.
  * Memory does not grow with trace length except for percentile samples
- * (bounded by sample_max per bucket) and the --interval CSV rows.
+ * (bounded by sample_max per bucket: 8 bytes a sample, so 256 MiB per
+ * bucket with the default cap) and the --interval CSV rows.
  */
 #ifndef VMSIGHT_XENTRACE_H
 #define VMSIGHT_XENTRACE_H
@@ -52,6 +53,12 @@ enum vms_xt_scatter_kind {
 	VMS_XT_SCATTER_WAKE_TO_HALT,
 	VMS_XT_SCATTER_RDTSC,
 };
+
+/* Default percentile sample sizes (xenalyze's --sample-size and
+ * --sample-max defaults).  A bucket holds at most VMS_XT_SAMPLE_MAX_DEFAULT
+ * 8-byte samples, 256 MiB; past the cap it keeps a deterministic subsample. */
+#define VMS_XT_SAMPLE_SIZE_DEFAULT 1024
+#define VMS_XT_SAMPLE_MAX_DEFAULT (1 << 25)   /* 33,554,432 */
 
 struct vms_xt_options {
 	int dump_all;             /* one line per record */

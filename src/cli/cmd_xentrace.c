@@ -31,7 +31,7 @@ static void usage(FILE *f)
 		"      --cpu-hz=HZ[G|M|K]        TSC frequency (default 2.4G)\n"
 		"      --symbol-file=FILE        'hexaddr name' lines for guest rips\n"
 		"      --sample-size=N           initial percentile samples (1024, 0: none)\n"
-		"      --sample-max=N            cap on samples per bucket (33554432)\n"
+		"      --sample-max=N            cap on samples per bucket (33554432 = 256 MiB)\n"
 		"      --with-mmio-enumeration   per-gpa MMIO table\n"
 		"      --with-pio-enumeration    per-port I/O table (default)\n"
 		"      --mmio-enumeration-skip-vga=0|1\n"

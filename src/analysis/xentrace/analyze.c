@@ -12,12 +12,17 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "xt_priv.h"
 
 #define XT_BUF_SIZE (64 * 1024)
+/* File sources are mapped in chunks of XT_CHUNK bytes plus a tail, so that
+ * any record (at most 40 bytes) starting in a chunk is inside its mapping. */
+#define XT_CHUNK (1u << 20)
+#define XT_CHUNK_TAIL 4096u
 
 enum { POST_NONE, POST_GENERIC, POST_IO_READ, POST_IO_WRITE, POST_VMCALL,
        POST_MMIO };
@@ -67,8 +72,8 @@ void vms_xt_options_init(struct vms_xt_options *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->cpu_hz = 2400000000ULL;
-	o->sample_size = 1024;
-	o->sample_max = 1 << 25;
+	o->sample_size = VMS_XT_SAMPLE_SIZE_DEFAULT;
+	o->sample_max = VMS_XT_SAMPLE_MAX_DEFAULT;
 	o->pio_enumeration = 1;
 	o->mmio_skip_vga = 1;
 	o->interval_seconds = 1.0;
@@ -343,6 +348,9 @@ void vms_xt_analyzer_destroy(struct vms_xt_analyzer *a)
 		}
 		free(a->pcpu);
 	}
+	for (int i = 0; i < XT_MAX_CPUS; i++)
+		if (a->chunk[i].base)
+			munmap(a->chunk[i].base, a->chunk[i].len);
 	for (size_t i = 0; i < a->n_syms; i++)
 		free(a->syms[i].name);
 	free(a->syms);
@@ -369,18 +377,68 @@ void vms_xt_get_stats(const struct vms_xt_analyzer *a, struct vms_xt_stats *st)
 
 /* ---- reading ---- */
 
-/* Bytes at @off (up to @want), or NULL with *got = what is available. */
-static const uint8_t *src_get(struct vms_xt_analyzer *a, struct xt_pcpu *p,
-			      uint64_t off, size_t want, size_t *got)
+static void chunk_release(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 {
-	if (off >= a->file_size) {
-		*got = 0;
-		return NULL;
+	if (p->chunk) {
+		struct xt_chunk *c = &a->chunk[p->chunk - 1];
+		if (--c->refs == 0) {
+			munmap(c->base, c->len);
+			c->base = NULL;
+		}
+		p->chunk = 0;
 	}
-	uint64_t avail = a->file_size - off;
-	*got = avail < want ? (size_t)avail : want;
-	if (a->mem)
+	p->map = NULL;
+	p->map_lo = p->map_hi = 0;
+}
+
+/* Map the chunk holding @off for @p; false when mmap is not possible. */
+static bool chunk_get(struct vms_xt_analyzer *a, struct xt_pcpu *p, uint64_t off)
+{
+	uint64_t start = off & ~(uint64_t)(XT_CHUNK - 1);
+	chunk_release(a, p);
+	int free_slot = -1, slot = -1;
+	for (int i = 0; i < XT_MAX_CPUS; i++) {
+		if (!a->chunk[i].base) {
+			if (free_slot < 0)
+				free_slot = i;
+		} else if (a->chunk[i].start == start) {
+			slot = i;
+			break;
+		}
+	}
+	if (slot < 0) {
+		if (free_slot < 0)
+			return false;  /* cannot happen: one chunk per pcpu */
+		uint64_t len = a->file_size - start;
+		if (len > XT_CHUNK + XT_CHUNK_TAIL)
+			len = XT_CHUNK + XT_CHUNK_TAIL;
+		void *m = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
+			       a->fd, (off_t)start);
+		if (m == MAP_FAILED)
+			return false;
+		slot = free_slot;
+		a->chunk[slot] = (struct xt_chunk){ .start = start, .base = m, .len = (size_t)len };
+	}
+	struct xt_chunk *c = &a->chunk[slot];
+	c->refs++;
+	p->chunk = slot + 1;
+	p->map = c->base;
+	p->map_lo = c->start;
+	p->map_hi = c->start + c->len;
+	return true;
+}
+
+static const uint8_t *src_get_slow(struct vms_xt_analyzer *a, struct xt_pcpu *p,
+				   uint64_t off, size_t *got)
+{
+	if (a->mem) {
+		if (p) {
+			p->map = a->mem;
+			p->map_lo = 0;
+			p->map_hi = a->file_size;
+		}
 		return a->mem + off;
+	}
 	if (!p) {
 		ssize_t r = pread(a->fd, a->scanbuf, *got, (off_t)off);
 		if (r < 0)
@@ -388,26 +446,48 @@ static const uint8_t *src_get(struct vms_xt_analyzer *a, struct xt_pcpu *p,
 		*got = (size_t)r;
 		return a->scanbuf;
 	}
+	if (!a->no_mmap) {
+		if (chunk_get(a, p, off)) {
+			if (off + *got > p->map_hi)  /* not with a tail >= 40 */
+				*got = (size_t)(p->map_hi - off);
+			return p->map + (off - p->map_lo);
+		}
+		a->no_mmap = true;
+	}
+	chunk_release(a, p);
 	if (!p->buf) {
 		p->buf = malloc(XT_BUF_SIZE);
 		if (!p->buf) {
 			*got = 0;
 			return NULL;
 		}
-		p->buf_len = 0;
 	}
-	if (off < p->buf_off || off + *got > p->buf_off + p->buf_len) {
-		ssize_t r = pread(a->fd, p->buf, XT_BUF_SIZE, (off_t)off);
-		if (r < 0) {
-			*got = 0;
-			return NULL;
-		}
-		p->buf_off = off;
-		p->buf_len = (size_t)r;
-		if (*got > p->buf_len)
-			*got = p->buf_len;
+	ssize_t r = pread(a->fd, p->buf, XT_BUF_SIZE, (off_t)off);
+	if (r < 0) {
+		*got = 0;
+		return NULL;
 	}
-	return p->buf + (off - p->buf_off);
+	p->map = p->buf;
+	p->map_lo = off;
+	p->map_hi = off + (size_t)r;
+	if (*got > (size_t)r)
+		*got = (size_t)r;
+	return p->buf;
+}
+
+/* Bytes at @off (up to @want), or NULL with *got = what is available. */
+static inline const uint8_t *src_get(struct vms_xt_analyzer *a, struct xt_pcpu *p,
+				     uint64_t off, size_t want, size_t *got)
+{
+	if (off >= a->file_size) {
+		*got = 0;
+		return NULL;
+	}
+	uint64_t avail = a->file_size - off;
+	*got = avail < want ? (size_t)avail : want;
+	if (p && off >= p->map_lo && off + *got <= p->map_hi)
+		return p->map + (off - p->map_lo);
+	return src_get_slow(a, p, off, got);
 }
 
 /* Read the record at @off into @r; returns its size, 0 at EOF, -1 if the
@@ -421,6 +501,9 @@ static int read_rec_at(struct vms_xt_analyzer *a, struct xt_pcpu *p,
 		return 0;
 	if (got < 4)
 		return -1;
+	/* the pcpu's next records: the hardware prefetcher stops at page
+	 * boundaries, and a prefetch never faults */
+	__builtin_prefetch(b + 512);
 	uint32_t h = le32(b);
 	r->offset = off;
 	r->event = h & 0x0fffffff;
@@ -435,10 +518,9 @@ static int read_rec_at(struct vms_xt_analyzer *a, struct xt_pcpu *p,
 		r->tsc = (uint64_t)le32(d) | (uint64_t)le32(d + 4) << 32;
 		d += 8;
 	}
+	memset(r->d, 0, sizeof(r->d));
 	for (unsigned i = 0; i < r->n; i++)
 		r->d[i] = le32(d + 4 * i);
-	for (unsigned i = r->n; i < 7; i++)
-		r->d[i] = 0;
 	return (int)r->size;
 }
 
@@ -450,16 +532,23 @@ static bool is_cpu_change(const struct xt_rec *r)
 /* ---- record order (sorted by order_tsc; ties keep the last processed
  * pcpu in front) ---- */
 
+/* a->okey[i] is a->order[i]->order_tsc, kept next to the pointers so that
+ * the merge does not touch the other pcpus' structures.  Only the pcpu in
+ * front changes its order_tsc, and order_bubble() is called right after. */
 static void order_insert(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 {
 	int i = 0;
-	while (a->order[i] && a->order[i]->order_tsc < p->order_tsc)
+	uint64_t key = p->order_tsc;
+	while (a->order[i] && a->okey[i] < key)
 		i++;
 	struct xt_pcpu *cur = p;
 	for (; cur; i++) {
 		struct xt_pcpu *t = a->order[i];
+		uint64_t tk = a->okey[i];
 		a->order[i] = cur;
+		a->okey[i] = key;
 		cur = t;
+		key = tk;
 	}
 }
 
@@ -471,22 +560,26 @@ static void order_remove(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 	if (!a->order[i])
 		return;
 	for (; (a->order[i] = a->order[i + 1]); i++)
-		;
+		a->okey[i] = a->okey[i + 1];
 }
 
-static void order_bubble(struct vms_xt_analyzer *a, struct xt_pcpu *p)
+static inline void order_bubble(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 {
-	/* common case: @p is in front and stays there */
-	if (a->order[0] == p && (!a->order[1] || a->order[1]->order_tsc >= p->order_tsc))
-		return;
+	uint64_t key = p->order_tsc;
 	int i = 0;
-	while (a->order[i] && a->order[i] != p)
-		i++;
-	if (!a->order[i])
-		return;
-	for (; a->order[i + 1] && a->order[i + 1]->order_tsc < p->order_tsc; i++)
+	/* common case: @p is in front */
+	if (a->order[0] != p) {
+		while (a->order[i] && a->order[i] != p)
+			i++;
+		if (!a->order[i])
+			return;
+	}
+	for (; a->order[i + 1] && a->okey[i + 1] < key; i++) {
 		a->order[i] = a->order[i + 1];
+		a->okey[i] = a->okey[i + 1];
+	}
 	a->order[i] = p;
+	a->okey[i] = key;
 }
 
 /* ---- pcpu string for dump lines ---- */
@@ -1100,6 +1193,12 @@ static void hvm_vlapic_vmentry_cleanup(struct vms_xt_analyzer *a,
 		}
 		memset(o, 0, sizeof(*o));
 	}
+	/* every valid entry was injected, so none is left: skip this loop
+	 * until the next injection */
+	bool any = false;
+	for (int i = 0; i < XT_VLAPIC_LIST; i++)
+		any |= h->vla[i].valid != 0;
+	h->vla_used = any;
 }
 
 static void hvm_inj_virq(struct vms_xt_analyzer *a, struct xt_vcpu *v, struct xt_rec *ri)
@@ -2062,6 +2161,7 @@ static void deactivate_pcpu(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 		lose_vcpu(a, p->current, p->last_tsc);
 	}
 	p->active = false;
+	chunk_release(a, p);
 	order_remove(a, p);
 	if (p->pid == a->max_active_pcpu) {
 		int m = -1;
@@ -2075,7 +2175,8 @@ static void deactivate_pcpu(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 /* Decode @r (a TSC or TSC-less record) into p->ri with the pcpu's clock. */
 static bool fill_record(struct vms_xt_analyzer *a, struct xt_pcpu *p, struct xt_rec *r)
 {
-	p->ri = *r;
+	if (r != &p->ri)
+		p->ri = *r;
 	p->ri.cpu = p->pid;
 	if (r->has_tsc) {
 		if (r->tsc < p->raw_last_tsc) {
@@ -2215,9 +2316,11 @@ static void process_cpu_change(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 /* Read the next record of @p; deactivates it at the end or on errors. */
 static void read_record(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 {
-	struct xt_rec r;
+	/* decoded in place: after a failure p is deactivated and its record
+	 * is not used again */
+	struct xt_rec *r = &p->ri;
 	uint64_t off = p->file_offset;
-	int n = read_rec_at(a, p, off, &r);
+	int n = read_rec_at(a, p, off, r);
 	if (n < 0) {
 		xt_fail(a, VMS_ERR_FORMAT, "offset %" PRIu64 ": file ends inside a record (pcpu %d)", off, p->pid);
 		deactivate_pcpu(a, p);
@@ -2228,19 +2331,19 @@ static void read_record(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 		deactivate_pcpu(a, p);
 		return;
 	}
-	if (off < p->win_end && off + r.size > p->win_end) {
+	if (off < p->win_end && off + r->size > p->win_end) {
 		xt_fail(a, VMS_ERR_FORMAT, "offset %" PRIu64 ": record of %u bytes crosses the end of its window (%" PRIu64 ")",
-			off, r.size, p->win_end);
+			off, r->size, p->win_end);
 		deactivate_pcpu(a, p);
 		return;
 	}
-	if (off >= p->win_end && !is_cpu_change(&r)) {
+	if (off >= p->win_end && !is_cpu_change(r)) {
 		xt_fail(a, VMS_ERR_FORMAT, "offset %" PRIu64 ": expected a cpu_change record, found event 0x%07x",
-			off, r.event);
+			off, r->event);
 		deactivate_pcpu(a, p);
 		return;
 	}
-	if (!fill_record(a, p, &r))
+	if (!fill_record(a, p, r))
 		deactivate_pcpu(a, p);
 }
 
@@ -2423,6 +2526,7 @@ struct vms_error *vms_xt_analyze_file(struct vms_xt_analyzer *a, const char *pat
 	if (!S_ISREG(sb.st_mode))
 		return vms_error_create(VMS_ERR_INVALID, "%s: not a regular file", path);
 	a->file_size = (uint64_t)sb.st_size;
+	(void)posix_fadvise(a->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	struct vms_error *err = run(a);
 	return err ? vms_error_wrap(err, "%s", path) : NULL;
 }

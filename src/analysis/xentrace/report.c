@@ -44,9 +44,8 @@ static void print_affinity(struct vms_xt_analyzer *a, struct xt_sum *s, const ch
 	int64_t avg = (int64_t)(s->cycles / s->count);
 	if (a->samples.size) {
 		uint32_t n = nsamples(s);
-		int64_t p50 = xt_pct_count(s->sample, n, 50);
-		int64_t p5 = xt_pct_count(s->sample, n, 5);
-		int64_t p95 = xt_pct_count(s->sample, n, 95);
+		int64_t p5, p50, p95;
+		xt_pct_count3(s->sample, n, &p5, &p50, &p95);
 		xt_outf(a, "%s: %7u %6" PRId64 " {%6" PRId64 "|%6" PRId64 "|%6" PRId64 "}\n",
 			label, s->count, avg, p5, p50, p95);
 	} else {
@@ -64,9 +63,8 @@ static void print_event_sum(struct vms_xt_analyzer *a, struct xt_sum *s, const c
 	xt_outs(a, label);
 	if (a->samples.size) {
 		uint32_t n = nsamples(s);
-		int64_t p50 = xt_pct_count(s->sample, n, 50);
-		int64_t p5 = xt_pct_count(s->sample, n, 5);
-		int64_t p95 = xt_pct_count(s->sample, n, 95);
+		int64_t p5, p50, p95;
+		xt_pct_count3(s->sample, n, &p5, &p50, &p95);
 		xt_outf(a, " %7u %5.2fs %5.2f%% %5" PRId64 " cyc {%5" PRId64 "|%5" PRId64 "|%5" PRId64 "}\n",
 			s->event_count, secs(a, s->cycles), pct, avg, p5, p50, p95);
 	} else {

@@ -11,7 +11,8 @@
 
 #include "xt_priv.h"
 
-void xt_sum_add(struct xt_sum *s, uint64_t c, const struct xt_cfg_samples *cfg)
+/* The path of xt_sum_add() that grows or subsamples (see xt_priv.h). */
+void xt_sum_add_slow(struct xt_sum *s, uint64_t c, const struct xt_cfg_samples *cfg)
 {
 	s->event_count++;
 	if (!c)
@@ -60,13 +61,10 @@ static void swap64(int64_t *a, int64_t *b)
 	*b = t;
 }
 
-/* k-th smallest (0-based k = n*p/100), Hoare-style selection. */
-int64_t xt_pct_count(int64_t *a, uint32_t n, int p)
+/* Wirth's selection of the k-th smallest element of a[lo..hi]; on return
+ * a[lo..k-1] <= a[k] <= a[k+1..hi]. */
+static int64_t select_kth(int64_t *a, int64_t lo, int64_t hi, int64_t k)
 {
-	if (n == 0)
-		return 0;
-	int64_t k = (int64_t)n * p / 100;
-	int64_t lo = 0, hi = (int64_t)n - 1;
 	while (lo < hi) {
 		int64_t pivot = a[k], i = lo, j = hi;
 		while (i <= j) {
@@ -86,6 +84,28 @@ int64_t xt_pct_count(int64_t *a, uint32_t n, int p)
 			hi = j;
 	}
 	return a[k];
+}
+
+/* k-th smallest (0-based k = n*p/100), Hoare-style selection. */
+int64_t xt_pct_count(int64_t *a, uint32_t n, int p)
+{
+	if (n == 0)
+		return 0;
+	return select_kth(a, 0, (int64_t)n - 1, (int64_t)n * p / 100);
+}
+
+/* The 5th, 50th and 95th count percentiles at once: the values are order
+ * statistics, so after the median only the halves need searching. */
+void xt_pct_count3(int64_t *a, uint32_t n, int64_t *p5, int64_t *p50, int64_t *p95)
+{
+	if (n == 0) {
+		*p5 = *p50 = *p95 = 0;
+		return;
+	}
+	int64_t k50 = (int64_t)n * 50 / 100;
+	*p50 = select_kth(a, 0, (int64_t)n - 1, k50);
+	*p5 = select_kth(a, 0, k50, (int64_t)n * 5 / 100);
+	*p95 = select_kth(a, k50, (int64_t)n - 1, (int64_t)n * 95 / 100);
 }
 
 /* Self-weighted percentile.  The weight bookkeeping (left weight = sum of

@@ -49,9 +49,23 @@ struct xt_sum {
 };
 
 struct xt_cfg_samples { int size, max; };
-void xt_sum_add(struct xt_sum *s, uint64_t c, const struct xt_cfg_samples *cfg);
+void xt_sum_add_slow(struct xt_sum *s, uint64_t c, const struct xt_cfg_samples *cfg);
+/* Add a duration; the common case (a free sample slot) is inline. */
+static inline void xt_sum_add(struct xt_sum *s, uint64_t c,
+			      const struct xt_cfg_samples *cfg)
+{
+	if (c && s->count < s->sample_size) {
+		s->event_count++;
+		s->sample[s->count++] = (int64_t)c;
+		s->cycles += c;
+		s->interval_cycles += c;
+		return;
+	}
+	xt_sum_add_slow(s, c, cfg);
+}
 void xt_sum_free(struct xt_sum *s);
 int64_t xt_pct_count(int64_t *a, uint32_t n, int p);
+void xt_pct_count3(int64_t *a, uint32_t n, int64_t *p5, int64_t *p50, int64_t *p95);
 int64_t xt_pct_weighted(int64_t *a, uint32_t n, int p);
 
 /* Handler sub-line kinds under an exit reason */
@@ -183,10 +197,25 @@ struct xt_pcpu {
 		uint64_t tsc;
 		struct xt_sum idle, running, lost;
 	} time;
-	/* read buffer for file sources */
+	/* The bytes [map_lo, map_hi) of the trace are at map: a shared mapped
+	 * chunk (chunk = slot + 1, 0 = none), the pread fallback buffer, or
+	 * the in-memory source. */
+	const uint8_t *map;
+	uint64_t map_lo, map_hi;
+	int chunk;
+	/* pread fallback buffer when mmap is not possible */
 	uint8_t *buf;
-	uint64_t buf_off;
-	size_t buf_len;
+};
+
+/* A mapped chunk of the trace file, shared by the pcpu cursors in it.
+ * Cursors only move forward, so a chunk is unmapped when its last cursor
+ * leaves: the mapped memory is bounded by the number of pcpus, not by the
+ * trace length. */
+struct xt_chunk {
+	uint64_t start;
+	uint8_t *base;
+	size_t len;
+	int refs;
 };
 
 struct xt_symbol { uint64_t addr; char *name; };
@@ -206,9 +235,12 @@ struct vms_xt_analyzer {
 	const uint8_t *mem;
 	int fd;
 	uint64_t file_size;
+	bool no_mmap;
+	struct xt_chunk chunk[XT_MAX_CPUS];
 	/* global */
 	struct xt_pcpu *pcpu;          /* XT_MAX_CPUS */
 	struct xt_pcpu *order[XT_MAX_CPUS + 1];
+	uint64_t okey[XT_MAX_CPUS + 1];     /* order[i]->order_tsc */
 	int max_active_pcpu;
 	uint64_t last_epoch_offset;
 	bool early_eof;
