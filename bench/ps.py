@@ -11,6 +11,7 @@ this invocation.  The goal is a ratio of about 1: the cost of a process list
 must follow what is asked, not the size of guest RAM.
 """
 import argparse
+import shutil
 import os
 import resource
 import statistics
@@ -35,6 +36,16 @@ def measure(args, runs):
         rss.append(ru.ru_maxrss)
         p.returncode = 0
     return statistics.median(walls), max(rss)
+
+
+def instructions(args):
+    """Instructions executed (callgrind): repeatable whatever the load."""
+    p = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                        VMS] + args, capture_output=True, text=True)
+    for line in p.stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.split(":")[-1])
+    return 0
 
 
 def main():
@@ -68,17 +79,25 @@ def main():
                                    stderr=subprocess.PIPE, text=True)
                 if p.returncode != 0:
                     if os.environ.get("BENCH_KEEP_FAILED"):
-                        import shutil
                         shutil.copyfile(src, "/dev/shm/failed.ram")
                     sys.exit("vmsight ps %s failed (%d): %s" % (src, p.returncode, p.stderr))
                 rows[(g.mem_mb, kind)] = measure(["ps", src], a.runs)
-        print("%-6s %-5s %12s %14s" % ("guest", "src", "wall (ms)", "peak RSS (MiB)"))
+        insns = {}
+        if shutil.which("valgrind"):
+            for g, d in zip(guests, dumps):
+                for kind, src in (("live", g.ram_path), ("dump", d)):
+                    insns[(g.mem_mb, kind)] = instructions(["ps", src])
+        print("%-6s %-5s %12s %14s %16s" % ("guest", "src", "wall (ms)", "peak RSS (MiB)",
+                                            "instructions"))
         for (mb, kind), (w, r) in sorted(rows.items()):
-            print("%-6s %-5s %12.1f %14.1f" % ("%dM" % mb, kind, w * 1000, r / 1024))
+            print("%-6s %-5s %12.1f %14.1f %16d" % ("%dM" % mb, kind, w * 1000, r / 1024,
+                                                  insns.get((mb, kind), 0)))
         for kind in ("live", "dump"):
             w1, r1 = rows[(512, kind)]
             w2, r2 = rows[(4096, kind)]
-            print("ratio 4G/512M %-5s wall %.2f  rss %.2f" % (kind, w2 / w1, r2 / r1))
+            i1, i2 = insns.get((512, kind), 0), insns.get((4096, kind), 0)
+            print("ratio 4G/512M %-5s wall %.2f  rss %.2f  instructions %s" %
+                  (kind, w2 / w1, r2 / r1, "%.3f" % (i2 / i1) if i1 else "n/a"))
     finally:
         for g in guests:
             g.close()
