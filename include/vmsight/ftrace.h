@@ -144,7 +144,10 @@ struct vms_ftrace {
 		uint64_t first_paddr;   /* physical address of data->data[0] */
 		bool reader, corrupt;
 		size_t events;
+		uint64_t read;          /* reader page: buffer_page.read */
+		const uint8_t *buf;     /* the page as read (page_size bytes) */
 	} *page_info;
+	size_t page_size;          /* data page size: 4096 << subbuf_order */
 	size_t nr_page_info;
 	/* private */
 	uint8_t **pages;
@@ -162,6 +165,21 @@ struct vms_ftrace {
 struct vms_error *vms_ftrace_read(struct vms_kernel *k, const char *instance,
 				  struct vms_ftrace *out);
 void vms_ftrace_free(struct vms_ftrace *ft);
+
+/*
+ * Write @ft (from vms_ftrace_read) as a trace-cmd .dat file, version 6
+ * (trace-cmd.dat.v6(5)): header_page/header_event and the event format
+ * texts rebuilt from the guest's event list (every "ftrace" event and every
+ * other event present in the buffer), the guest's kallsyms (the symbol
+ * table, module symbols as "name\t[module]"), its saved cmdlines (@comms,
+ * may be NULL), then per CPU the raw data pages in reading order (corrupt
+ * pages left out).  `trace-cmd report FILE` reads it.
+ */
+struct vms_ftrace_comms;
+struct vms_error *vms_ftrace_write_dat(struct vms_kernel *k,
+				       const struct vms_ftrace *ft,
+				       const struct vms_ftrace_comms *comms,
+				       const char *path);
 
 /* Only the control words and per-CPU counters (no pages). */
 struct vms_error *vms_ftrace_status(struct vms_kernel *k, const char *instance,

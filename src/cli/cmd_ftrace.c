@@ -7,6 +7,7 @@
  * is flagged.  --pause/--resume flip RB_BUFFER_OFF (needs --write).
  */
 #include <json-c/json.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: vmsight ftrace [--instance NAME] [--json] [--stats] [--follow[=SEC]]\n"
+		"                      [--interval MS] [--dat FILE]\n"
 		"                      [--pause|--resume --write] SOURCE\n"
 		"The guest kernel's ftrace ring buffer, read from its memory, printed as its\n"
 		"own trace file (function_graph or function layout, trace events).\n"
@@ -39,6 +41,8 @@ static void usage(FILE *out)
 		"  --stats          per-CPU counters and the recording state only\n"
 		"  --pages          the pages visited, as JSON Lines (diagnostics)\n"
 		"  --follow[=SEC]   poll a live guest, print new events and overruns\n"
+		"  --interval MS    poll interval of --follow in milliseconds (default 1000)\n"
+		"  --dat FILE       write the buffer as a trace-cmd .dat file (v6) instead\n"
 		"  --pause          stop recording (RB_BUFFER_OFF, like tracing_on=0); --write\n"
 		"  --resume         restart recording; --write.  Needs a raw RAM file.\n"
 		"Lines calling code outside kernel and module text end with\n"
@@ -477,52 +481,128 @@ static void print_status(struct vms_ftrace *ft, bool json)
 	print_stats(&c);
 }
 
+/* --follow ends cleanly (after the current poll) on SIGINT/SIGTERM. */
+static volatile sig_atomic_t follow_stop;
+
+static void follow_signal(int sig)
+{
+	(void)sig;
+	follow_stop = 1;
+}
+
 static int follow(struct cli_target *t, const char *instance, double interval)
 {
-	/* Poll: print events newer than the last one seen, and overruns. */
-	uint64_t last_ts = 0;
-	uint64_t *prev_over = NULL;
-	size_t nprev = 0;
-	for (;;) {
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = follow_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* Poll: print events newer than the last one seen on their CPU (per
+	 * CPU the stream is ordered; events sharing the last time stamp are
+	 * counted so none is printed twice), and report overruns. */
+	uint64_t *last_ts = NULL, *prev_over = NULL;
+	size_t *at_last = NULL;
+	unsigned ncpu = 0;
+	bool first = true;
+	while (!follow_stop) {
 		struct vms_ftrace ft;
 		struct vms_error *err = vms_ftrace_read(t->kernel, instance, &ft);
-		if (err)
+		if (err) {
+			free(last_ts);
+			free(prev_over);
+			free(at_last);
 			return cli_fail(t, err);
+		}
 		struct ctx c = { .k = t->kernel, .ft = &ft };
 		struct vms_error *ce = vms_ftrace_comms_load(t->kernel, &c.comms);
 		if (ce)
 			vms_error_free(ce);
-		if (!prev_over) {
-			prev_over = calloc(ft.nr_cpus, sizeof(*prev_over));
-			nprev = prev_over ? ft.nr_cpus : 0;
-			for (size_t i = 0; i < nprev; i++)
-				prev_over[i] = ft.cpus[i].overrun;
+		if (!last_ts) {
+			ncpu = ft.nr_cpu_ids;
+			last_ts = calloc(ncpu, sizeof(*last_ts));
+			prev_over = calloc(ncpu, sizeof(*prev_over));
+			at_last = calloc(ncpu, sizeof(*at_last));
+			if (!last_ts || !prev_over || !at_last) {
+				free(last_ts);
+				free(prev_over);
+				free(at_last);
+				vms_ftrace_comms_free(&c.comms);
+				vms_ftrace_free(&ft);
+				return cli_fail(t, &vms_error_nomem);
+			}
 		}
-		for (size_t i = 0; i < nprev && i < ft.nr_cpus; i++) {
-			if (ft.cpus[i].overrun > prev_over[i])
-				fprintf(stderr, "%s: cpu%u: %llu events lost (overrun)\n", t->prog,
-					ft.cpus[i].cpu,
-					(unsigned long long)(ft.cpus[i].overrun - prev_over[i]));
-			prev_over[i] = ft.cpus[i].overrun;
-		}
-		uint64_t max = last_ts;
-		for (size_t i = 0; i < ft.nr_records; i++) {
-			if (ft.records[i].ts <= last_ts)
+		/* Events were lost on a CPU when its overrun grew and the
+		 * oldest event still in its buffer is newer than the last one
+		 * printed (no overlap with the previous poll). */
+		for (size_t i = 0; i < ft.nr_cpus; i++) {
+			unsigned cpu = ft.cpus[i].cpu;
+			if (cpu >= ncpu)
 				continue;
-			if (t->json)
-				print_json(&c, &ft.records[i]);
-			else
-				print_fn_line(&c, &ft.records[i]);
-			if (ft.records[i].ts > max)
-				max = ft.records[i].ts;
+			uint64_t oldest = 0;
+			bool any = false;
+			for (size_t j = 0; j < ft.nr_records; j++)
+				if (ft.records[j].cpu == cpu) {
+					oldest = ft.records[j].ts;
+					any = true;
+					break;
+				}
+			if (!first && ft.cpus[i].overrun > prev_over[cpu] &&
+			    (!any || !last_ts[cpu] || oldest > last_ts[cpu]))
+				fprintf(stderr, "%s: cpu%u: overrun: events lost since the last poll "
+					"(the buffer wrapped: %llu overwritten, oldest left at %llu ns, "
+					"last printed %llu ns)\n",
+					t->prog, cpu,
+					(unsigned long long)(ft.cpus[i].overrun - prev_over[cpu]),
+					(unsigned long long)oldest, (unsigned long long)last_ts[cpu]);
+			prev_over[cpu] = ft.cpus[i].overrun;
 		}
-		last_ts = max;
+		size_t *seen = calloc(ncpu, sizeof(*seen));
+		uint64_t *nts = malloc(ncpu * sizeof(*nts));
+		size_t *nat = calloc(ncpu, sizeof(*nat));
+		if (seen && nts && nat) {
+			memcpy(nts, last_ts, ncpu * sizeof(*nts));
+			for (size_t i = 0; i < ft.nr_records; i++) {
+				const struct vms_ftrace_record *r = &ft.records[i];
+				unsigned cpu = r->cpu;
+				if (cpu >= ncpu)
+					continue;
+				if (r->ts < last_ts[cpu])
+					continue;
+				if (r->ts == last_ts[cpu] && seen[cpu]++ < at_last[cpu])
+					continue;
+				if (t->json)
+					print_json(&c, r);
+				else
+					print_fn_line(&c, r);
+				if (r->ts > nts[cpu]) {
+					nts[cpu] = r->ts;
+					nat[cpu] = 0;
+				}
+				if (r->ts == nts[cpu])
+					nat[cpu]++;
+			}
+			for (unsigned cpu = 0; cpu < ncpu; cpu++) {
+				if (nts[cpu] == last_ts[cpu])
+					at_last[cpu] += nat[cpu];
+				else
+					at_last[cpu] = nat[cpu];
+				last_ts[cpu] = nts[cpu];
+			}
+		}
+		free(seen);
+		free(nts);
+		free(nat);
+		first = false;
 		fflush(stdout);
 		vms_ftrace_comms_free(&c.comms);
 		vms_ftrace_free(&ft);
-		usleep((useconds_t)(interval * 1e6));
+		if (!follow_stop)
+			usleep((useconds_t)(interval * 1e6));
 	}
+	free(last_ts);
 	free(prev_over);
+	free(at_last);
 	return EXIT_OK;
 }
 
@@ -531,6 +611,7 @@ int cmd_ftrace(int argc, char **argv)
 	struct cli_target t = { .prog = "vmsight ftrace" };
 	const char *instance = NULL;
 	bool stats = false, pause = false, resume = false, fol = false, pages = false;
+	const char *dat = NULL;
 	double interval = 1.0;
 	static const struct option opts[] = {
 		{ "instance", required_argument, NULL, 'i' },
@@ -539,6 +620,8 @@ int cmd_ftrace(int argc, char **argv)
 		{ "resume", no_argument, NULL, 'R' },
 		{ "follow", optional_argument, NULL, 'f' },
 		{ "pages", no_argument, NULL, 'G' },
+		{ "dat", required_argument, NULL, 'D' },
+		{ "interval", required_argument, NULL, 'I' },
 		{ 0 }
 	};
 	int o;
@@ -547,6 +630,13 @@ int cmd_ftrace(int argc, char **argv)
 		case 'i': instance = optarg; break;
 		case 's': stats = true; break;
 		case 'G': pages = true; break;
+		case 'D': dat = optarg; break;
+		case 'I':
+			if ((interval = atof(optarg) / 1000.0) <= 0) {
+				fprintf(stderr, "%s: bad interval '%s'\n", t.prog, optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'P': pause = true; break;
 		case 'R': resume = true; break;
 		case 'f':
@@ -618,7 +708,17 @@ int cmd_ftrace(int argc, char **argv)
 			c.have_text = true;
 		}
 		c.cpu_width = snprintf(NULL, 0, "%u", ft.nr_cpu_ids ? ft.nr_cpu_ids - 1 : 0);
-		if (pages) {
+		if (dat) {
+			for (size_t i = 0; i < ft.nr_page_info; i++)
+				if (ft.page_info[i].reader && ft.page_info[i].read)
+					fprintf(stderr, "%s: warning: cpu%u: reader page partly consumed "
+						"(read %llu): the .dat keeps its consumed events\n", t.prog,
+						ft.page_info[i].cpu,
+						(unsigned long long)ft.page_info[i].read);
+			e2 = vms_ftrace_write_dat(t.kernel, &ft, &c.comms, dat);
+			if (e2)
+				rc = cli_fail(&t, e2);
+		} else if (pages) {
 			for (size_t i = 0; i < ft.nr_page_info; i++) {
 				const struct vms_ftrace_page_info *p = &ft.page_info[i];
 				printf("{\"cpu\":%u,\"bpage\":\"0x%llx\",\"data\":\"0x%llx\","

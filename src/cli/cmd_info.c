@@ -99,8 +99,8 @@ int cmd_info(int argc, char **argv)
 		printf("%-18s %s\n", "direct map", hex(b[4], in->page_offset_base));
 		printf("%-18s %s, table %s (%s)\n", "paging", paging, hex(b[5], in->pgd),
 		       in->pgd_origin);
-		printf("%-18s %zu (%s)\n", "symbols", in->nr_symbols, in->kallsyms.symbol_source);
-		printf("%-18s %s\n", "types", in->kallsyms.types_source);
+		printf("%-18s %zu, from %s\n", "symbols", in->nr_symbols, in->kallsyms.symbol_source);
+		printf("%-18s from %s\n", "types", in->kallsyms.types_source);
 		printf("%-18s %zu bytes, %u types, at %s\n", "BTF", in->btf_size,
 		       in->btf_types, hex(b[6], in->btf_vaddr));
 		printf("%-18s %u online (nr_cpu_ids %u)\n", "CPUs", in->nr_cpus_online,

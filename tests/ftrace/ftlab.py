@@ -24,13 +24,19 @@ for i in @LOOP@; do cat /proc/version > /dev/null; done
 echo 0 > $T/tracing_on
 sec ftrace; cat $T/trace; end ftrace
 sec ftrace_stats; for c in $T/per_cpu/cpu*; do echo "${c##*/}"; cat $c/stats; done; end ftrace_stats
+@POST@
 """
+# After the oracle: numbered trace_marker writes in a loop, for --follow
+# (recorded only once the host resumes recording).
+MARKER_LOOP = r"""( i=0; while :; do echo "vmsmark $i" > $T/trace_marker 2>/dev/null && i=$((i+1)); sleep 0.01; done ) &"""
 
 CONFIGS = {
     # function_graph, two levels below do_sys_openat2
     "graph": dict(append="ftrace=function_graph ftrace_graph_filter=do_sys_openat2 "
                          "ftrace_graph_max_depth=2 trace_buf_size=64k",
-                  pre="", mid="", loop="1 2 3 4 5 6 7 8 9 10", modules=()),
+                  # enough calls to fill several pages of one CPU (the
+                  # hostile page-cycle test needs two)
+                  pre="", mid="", loop=" ".join(str(i) for i in range(1, 26)), modules=()),
     # the function tracer on a few functions, a module function, and
     # scheduler events
     "function": dict(append="ftrace=function ftrace_filter=do_sys_openat2,__x64_sys_getppid "
@@ -39,14 +45,14 @@ CONFIGS = {
                             "sched:sched_switch",
                      pre="echo dummy_get_stats64 >> $T/set_ftrace_filter 2>/dev/null",
                      mid="ip link show dummy0 > /dev/null; ip link show dummy0 > /dev/null",
-                     loop="1 2 3", modules=("dummy",)),
+                     loop="1 2 3", modules=("dummy",), post=MARKER_LOOP),
 }
 
 
 def guest(kind, kernel, name=None):
     c = CONFIGS[kind]
     snippet = WORKLOAD.replace("@PRE@", c["pre"] or ":").replace("@MID@", c["mid"] or ":")
-    snippet = snippet.replace("@LOOP@", c["loop"])
+    snippet = snippet.replace("@LOOP@", c["loop"]).replace("@POST@", c.get("post") or ":")
     return lab.Guest(kernel, name=name or "ft-%s-%s" % (kind, kernel),
                      extra_append=c["append"], oracle_extra=snippet,
                      modules=list(c["modules"]))
@@ -57,7 +63,7 @@ if __name__ == "__main__":
     kind, kernel, state = sys.argv[1], sys.argv[2], sys.argv[3]
     with guest(kind, kernel) as g:
         g.start()
-        g.wait_ready(300)
+        g.wait_ready(900)
         with open(state, "w") as f:
             json.dump({"ram": g.ram_path, "pid": g.pid, "qmp": g.qmp_path,
                        "oracle": g.oracle["sections"], "console": g.console_path}, f)

@@ -518,6 +518,8 @@ static bool do_page(struct reader *r, struct vms_ftrace_cpu_stats *cs,
 		pi->bpage = bpage;
 		pi->data = data;
 		pi->reader = reader_page;
+		pi->read = rd;
+		pi->buf = buf;
 		vms_ok(vms_kernel_translate(r->k, bpage + L->bp_list.offset + L->bp_next.offset,
 					    &pi->next_paddr));
 		vms_ok(vms_kernel_translate(r->k, data + L->page.commit_off, &pi->commit_paddr));
@@ -752,6 +754,7 @@ static struct vms_error *walk_cpus(struct vms_kernel *k, const struct ft_layout 
 		}
 		r.page_size = 4096u << order;
 	}
+	ft->page_size = r.page_size;
 	for (unsigned cpu = 0; cpu < ft->nr_cpu_ids; cpu++) {
 		uint64_t cb = 0;
 		if (!vms_ok(vms_kernel_read_u64(k, buffers + 8ull * cpu, &cb)) || !cb)
