@@ -8,6 +8,7 @@
 #include <vmsight/linux.h>
 
 #include "commands.h"
+#include "util/vec.h"
 #include "target.h"
 #include "tasksel.h"
 
@@ -32,17 +33,10 @@ struct task_vec {
 static int collect(const struct vms_task *t, void *arg)
 {
 	struct task_vec *tv = arg;
-	if (tv->n == tv->cap) {
-		size_t cap = tv->cap ? tv->cap * 2 : 256;
-		struct vms_task *v = realloc(tv->v, cap * sizeof(*v));
-		if (!v) {
-			tv->oom = true;
-			return 1;
-		}
-		tv->v = v;
-		tv->cap = cap;
+	if (!vms_vec_append((void **)&tv->v, &tv->n, &tv->cap, sizeof(*t), t)) {
+		tv->oom = true;
+		return 1;
 	}
-	tv->v[tv->n++] = *t;
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <vmsight/linux.h>
 
 #include "commands.h"
+#include "util/vec.h"
 #include "target.h"
 
 static void usage(FILE *out)
@@ -30,17 +31,10 @@ struct tree {
 static int collect(const struct vms_task *t, void *arg)
 {
 	struct tree *tr = arg;
-	if (tr->n == tr->cap) {
-		size_t cap = tr->cap ? tr->cap * 2 : 128;
-		struct vms_task *v = realloc(tr->v, cap * sizeof(*v));
-		if (!v) {
-			tr->oom = true;
-			return 1;
-		}
-		tr->v = v;
-		tr->cap = cap;
+	if (!vms_vec_append((void **)&tr->v, &tr->n, &tr->cap, sizeof(*t), t)) {
+		tr->oom = true;
+		return 1;
 	}
-	tr->v[tr->n++] = *t;
 	return 0;
 }
 

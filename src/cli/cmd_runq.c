@@ -9,6 +9,7 @@
 #include <vmsight/linux.h>
 
 #include "commands.h"
+#include "util/vec.h"
 #include "target.h"
 
 static void usage(FILE *out)
@@ -37,17 +38,10 @@ struct state {
 static int collect(const struct vms_rq_task *t, void *arg)
 {
 	struct state *s = arg;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		struct vms_rq_task *v = realloc(s->v, cap * sizeof(*v));
-		if (!v) {
-			s->oom = true;
-			return 1;
-		}
-		s->v = v;
-		s->cap = cap;
+	if (!vms_vec_append((void **)&s->v, &s->n, &s->cap, sizeof(*t), t)) {
+		s->oom = true;
+		return 1;
 	}
-	s->v[s->n++] = *t;
 	return 0;
 }
 

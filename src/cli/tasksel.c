@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "util/vec.h"
 #include "tasksel.h"
 
 bool tasksel_add(struct tasksel *sel, const char *arg)
@@ -48,17 +49,10 @@ static int collect(const struct vms_task *t, void *arg)
 	struct collect *c = arg;
 	if (!tasksel_match(c->sel, t->tgid))
 		return 0;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		struct vms_task *v = realloc(c->v, cap * sizeof(*v));
-		if (!v) {
-			c->oom = true;
-			return 1;
-		}
-		c->v = v;
-		c->cap = cap;
+	if (!vms_vec_append((void **)&c->v, &c->n, &c->cap, sizeof(*t), t)) {
+		c->oom = true;
+		return 1;
 	}
-	c->v[c->n++] = *t;
 	return 0;
 }
 

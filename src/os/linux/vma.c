@@ -20,6 +20,7 @@
 #include "util/addrset.h"
 #include "util/bytes.h"
 #include "util/consume.h"
+#include "util/vec.h"
 
 #define MAPLE_NODE_MASK 255ULL
 #define MAPLE_TYPE_SHIFT 3
@@ -47,16 +48,7 @@ struct vec {
 
 static bool vec_push(struct vec *v, uint64_t x)
 {
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 64;
-		uint64_t *p = realloc(v->v, cap * sizeof(*p));
-		if (!p)
-			return false;
-		v->v = p;
-		v->cap = cap;
-	}
-	v->v[v->n++] = x;
-	return true;
+	return vms_vec_append((void **)&v->v, &v->n, &v->cap, sizeof(x), &x);
 }
 
 static void stop(struct vms_walk_result *res, const char *fmt,
