@@ -175,11 +175,19 @@ static void check_dispatch(struct ck_ctx *c)
 		if (ck_in_core_text(c, t))
 			continue;
 		/* Outside core text: only a real target in mapped module space
-		 * or in the module area counts (see the comment on top). */
+		 * or in the module area counts (see the comment on top).  The
+		 * scan is byte by byte, so an E8/E9 inside another instruction
+		 * decodes to a random target: a call or a patched jump goes to a
+		 * function's entry, so require one (a module symbol at offset 0,
+		 * or, in memory no module owns, the 16-byte function alignment). */
 		bool module = ck_module_at(c, t) >= 0;
 		uint8_t probe;
 		bool mapped = vms_ok(vms_kernel_read(c->k, t, &probe, 1));
 		if (!module && !(mapped && t >= CK_MODULES_VADDR && t < CK_MODULES_END))
+			continue;
+		uint64_t soff = 1;
+		const char *sname = ck_symbol_at(c, t, &soff);
+		if (module ? !(sname && soff == 0) : (t & 15) != 0)
 			continue;
 		char why[96];
 		snprintf(why, sizeof(why), "%s out of core text inside the dispatcher",
