@@ -149,18 +149,36 @@ static struct field_cache_slot *cache_slot(struct vms_kernel *k, const char *key
 	return NULL;  /* crowded: look up without the cache */
 }
 
-struct vms_error *vms_kernel_field(struct vms_kernel *k, const char *name,
-				   const char *path, struct vms_field *out)
+enum memo_kind { MEMO_FIELD = 'f', MEMO_SIZE = 's', MEMO_ENUM = 'e' };
+
+/* A type lookup, made once per kernel: answers, and NOT_FOUND, are kept. */
+static struct vms_error *memo(struct vms_kernel *k, enum memo_kind kind,
+			      const char *name, const char *path,
+			      struct field_cache_slot *out)
 {
 	char key[FIELD_CACHE_KEY];
-	bool fresh;
-	snprintf(key, sizeof(key), "f\x1f%s\x1f%s", name, path);
-	struct field_cache_slot *slot = strlen(name) + strlen(path) + 4 < sizeof(key)
-					? cache_slot(k, key, &fresh) : NULL;
+	struct field_cache_slot tmp = { 0 }, *slot = NULL;
+	bool fresh = true;
+	int n = snprintf(key, sizeof(key), "%c\x1f%s\x1f%s", kind, name, path ? path : "");
+	if (n > 0 && (size_t)n < sizeof(key))
+		slot = cache_slot(k, key, &fresh);
 	if (!slot)
-		return vms_types_field(k->types, name, path, out);
+		slot = &tmp;  /* too long or crowded: look up without keeping it */
 	if (fresh) {
-		struct vms_error *err = vms_types_field(k->types, name, path, &slot->field);
+		struct vms_error *err;
+		size_t size = 0;
+		switch (kind) {
+		case MEMO_FIELD:
+			err = vms_types_field(k->types, name, path, &slot->field);
+			break;
+		case MEMO_SIZE:
+			err = vms_types_struct_size(k->types, name, &size);
+			slot->value = (int64_t)size;
+			break;
+		default:
+			err = vms_types_enum_value(k->types, name, &slot->value);
+			break;
+		}
 		if (err && err->code != VMS_ERR_NOT_FOUND) {
 			slot->key[0] = '\0';
 			return err;
@@ -168,66 +186,46 @@ struct vms_error *vms_kernel_field(struct vms_kernel *k, const char *name,
 		slot->found = !err;
 		vms_error_free(err);
 	}
-	if (!slot->found)
-		return vms_error_create(VMS_ERR_NOT_FOUND,
-			"struct %s has no member %s (looked up in the kernel's types)",
-			name, path);
-	*out = slot->field;
+	if (!slot->found) {
+		if (kind == MEMO_FIELD)
+			return vms_error_create(VMS_ERR_NOT_FOUND,
+				"struct %s has no member %s (looked up in the kernel's types)",
+				name, path);
+		return vms_error_create(VMS_ERR_NOT_FOUND, "%s %s not found in the kernel's types",
+					kind == MEMO_SIZE ? "struct" : "enumerator", name);
+	}
+	*out = *slot;
 	return NULL;
+}
+
+struct vms_error *vms_kernel_field(struct vms_kernel *k, const char *name,
+				   const char *path, struct vms_field *out)
+{
+	struct field_cache_slot s;
+	struct vms_error *err = memo(k, MEMO_FIELD, name, path, &s);
+	if (!err)
+		*out = s.field;
+	return err;
 }
 
 struct vms_error *vms_kernel_struct_size(struct vms_kernel *k, const char *name,
 					 size_t *size)
 {
-	char key[FIELD_CACHE_KEY];
-	bool fresh;
-	snprintf(key, sizeof(key), "s\x1f%s", name);
-	struct field_cache_slot *slot = strlen(name) + 3 < sizeof(key)
-					? cache_slot(k, key, &fresh) : NULL;
-	if (!slot)
-		return vms_types_struct_size(k->types, name, size);
-	if (fresh) {
-		size_t sz = 0;
-		struct vms_error *err = vms_types_struct_size(k->types, name, &sz);
-		if (err && err->code != VMS_ERR_NOT_FOUND) {
-			slot->key[0] = '\0';
-			return err;
-		}
-		slot->found = !err;
-		slot->value = (int64_t)sz;
-		vms_error_free(err);
-	}
-	if (!slot->found)
-		return vms_error_create(VMS_ERR_NOT_FOUND,
-			"struct %s not found in the kernel's types", name);
-	*size = (size_t)slot->value;
-	return NULL;
+	struct field_cache_slot s;
+	struct vms_error *err = memo(k, MEMO_SIZE, name, NULL, &s);
+	if (!err)
+		*size = (size_t)s.value;
+	return err;
 }
 
 struct vms_error *vms_kernel_enum_value(struct vms_kernel *k, const char *name,
 					int64_t *value)
 {
-	char key[FIELD_CACHE_KEY];
-	bool fresh;
-	snprintf(key, sizeof(key), "e\x1f%s", name);
-	struct field_cache_slot *slot = strlen(name) + 3 < sizeof(key)
-					? cache_slot(k, key, &fresh) : NULL;
-	if (!slot)
-		return vms_types_enum_value(k->types, name, value);
-	if (fresh) {
-		struct vms_error *err = vms_types_enum_value(k->types, name, &slot->value);
-		if (err && err->code != VMS_ERR_NOT_FOUND) {
-			slot->key[0] = '\0';
-			return err;
-		}
-		slot->found = !err;
-		vms_error_free(err);
-	}
-	if (!slot->found)
-		return vms_error_create(VMS_ERR_NOT_FOUND,
-			"enumerator %s not found in the kernel's types", name);
-	*value = slot->value;
-	return NULL;
+	struct field_cache_slot s;
+	struct vms_error *err = memo(k, MEMO_ENUM, name, NULL, &s);
+	if (!err)
+		*value = s.value;
+	return err;
 }
 
 struct vms_error *vms_kernel_percpu(struct vms_kernel *k, unsigned cpu,
