@@ -38,7 +38,7 @@ struct task_layout {
 	struct vms_field kthread_data;      /* struct kthread.data */
 	struct vms_field kthread_full_name; /* struct kthread.full_name (5.17+) */
 	bool has_full_name;
-	struct vms_field worker_desc, worker_current_work;
+	struct vms_field worker_desc, worker_current_work, worker_pool;
 	bool has_worker;
 };
 
@@ -99,7 +99,8 @@ static struct vms_error *layout(struct vms_kernel *k, struct task_layout *L)
 	L->has_worker = L->has_worker_private &&
 			vms_ok(need(k, "kthread", "data", &L->kthread_data)) &&
 			vms_ok(need(k, "worker", "desc", &L->worker_desc)) &&
-			vms_ok(need(k, "worker", "current_work", &L->worker_current_work));
+			vms_ok(need(k, "worker", "current_work", &L->worker_current_work)) &&
+			vms_ok(need(k, "worker", "pool", &L->worker_pool));
 	/* Every member read from the task copy must lie inside it, whatever
 	 * the (guest-supplied) BTF says. */
 	const struct { const char *name; const struct vms_field *f; size_t need; bool used; } fs[] = {
@@ -173,7 +174,7 @@ static void kthread_full_name(struct walk *w, struct vms_task *t, const uint8_t 
 static void worker_comm(struct walk *w, struct vms_task *t, const uint8_t *buf)
 {
 	const struct task_layout *L = &w->L;
-	uint64_t kthread = vms_le64(buf + L->worker_private.offset), worker, cur;
+	uint64_t kthread = vms_le64(buf + L->worker_private.offset), worker, cur, pool;
 	char desc[64] = "";
 	size_t dlen = L->worker_desc.size < sizeof(desc) ? L->worker_desc.size
 							  : sizeof(desc) - 1;
@@ -181,7 +182,9 @@ static void worker_comm(struct walk *w, struct vms_task *t, const uint8_t *buf)
 	    !vms_ok(vms_kernel_read_u64(w->k, kthread + L->kthread_data.offset, &worker)) ||
 	    !worker ||
 	    !vms_ok(vms_kernel_read(w->k, worker + L->worker_desc.offset, desc, dlen)) ||
-	    !vms_ok(vms_kernel_read_u64(w->k, worker + L->worker_current_work.offset, &cur)))
+	    !vms_ok(vms_kernel_read_u64(w->k, worker + L->worker_current_work.offset, &cur)) ||
+	    !vms_ok(vms_kernel_read_u64(w->k, worker + L->worker_pool.offset, &pool)) ||
+	    !pool)  /* a rescuer between rescues: /proc shows the bare comm */
 		return;
 	desc[dlen] = '\0';
 	if (!desc[0])
