@@ -49,6 +49,15 @@ struct vms_source_ops {
 	 * they are backed contiguously, else NULL. */
 	const void *(*map)(struct vms_source *src, uint64_t paddr, size_t len);
 	void (*destroy)(struct vms_source *src);
+	/* Optional, for sources whose page-table entries hold machine
+	 * addresses rather than guest physical ones (Xen PV guests): the guest
+	 * physical address of machine address @maddr, false if no frame of
+	 * the guest is there.  The page walker applies it to every entry. */
+	bool (*machine_to_phys)(struct vms_source *src, uint64_t maddr,
+				uint64_t *paddr);
+	/* Optional: a one-line account of what the source cost so far (e.g.
+	 * foreign-map calls), for -v output and benchmarks. */
+	void (*describe_cost)(struct vms_source *src, char *buf, size_t len);
 };
 
 struct vms_source {
@@ -68,7 +77,8 @@ struct vms_source {
  * ELF core, a LiME or a kdump-compressed dump; the kind is detected from the
  * content), or "qemu:PID" (a running QEMU's RAM via /proc/PID/mem),
  * "qmp:SOCKET" (ask QEMU over QMP, then as qemu: or as its RAM file, with
- * the vCPUs' registers) or "libvirt:DOMAIN"; "file:PATH" forces a path.
+ * the vCPUs' registers), "libvirt:DOMAIN", or "xen:DOMID" (a Xen domain's
+ * memory and vCPU registers, from dom0); "file:PATH" forces a path.
  * A spec is taken as a path when a file of that name exists.  Errors name
  * the path or spec and what was wrong with it.  See docs/sources.md.
  */
@@ -104,6 +114,9 @@ bool vms_source_is_backed(const struct vms_source *src, uint64_t paddr,
 struct vms_error *vms_source_raw_set_lowmem(struct vms_source *src,
 					    uint64_t lowmem);
 bool vms_source_is_raw(const struct vms_source *src);
+
+/* The source's cost so far as one line ("" if it keeps no account). */
+void vms_source_describe_cost(struct vms_source *src, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

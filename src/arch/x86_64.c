@@ -44,9 +44,17 @@ struct vms_error *vms_x86_64_walk(struct vms_source *src, uint64_t pgd,
 		writable &= !!(e & X86_PTE_RW);
 		user &= !!(e & X86_PTE_USER);
 		nx |= !!(e & X86_PTE_NX);
+		uint64_t target = e & X86_PTE_ADDR;
+		if (src->ops->machine_to_phys &&
+		    !src->ops->machine_to_phys(src, target, &target))
+			return vms_error_create(VMS_ERR_FAULT,
+				"virtual 0x%llx: %s[%u] = 0x%llx at physical 0x%llx points to machine memory that is not the guest's",
+				(unsigned long long)vaddr, level_names[level], idx,
+				(unsigned long long)e,
+				(unsigned long long)(table + idx * 8));
 		if (level == 0 || ((level == 1 || level == 2) && (e & X86_PTE_PS))) {
 			uint64_t size = 1ULL << (12 + 9 * level);
-			uint64_t base = e & X86_PTE_ADDR & ~(size - 1);
+			uint64_t base = target & ~(size - 1);
 			*out = (struct vms_x86_translation){
 				.paddr = base | (vaddr & (size - 1)),
 				.page_size = size,
@@ -56,7 +64,7 @@ struct vms_error *vms_x86_64_walk(struct vms_source *src, uint64_t pgd,
 			};
 			return NULL;
 		}
-		table = e & X86_PTE_ADDR;
+		table = target;
 	}
 	return NULL; /* not reached */
 }

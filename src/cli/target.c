@@ -109,6 +109,12 @@ bool cli_target_open(struct cli_target *t, const char *spec)
 
 void cli_target_close(struct cli_target *t)
 {
+	if (t->verbose && t->src) {
+		char cost[256];
+		vms_source_describe_cost(t->src, cost, sizeof(cost));
+		if (cost[0])
+			fprintf(stderr, "%s: %s\n", t->prog, cost);
+	}
 	vms_kernel_close(t->kernel);
 	vms_source_close(t->src);
 	t->kernel = NULL;

@@ -82,6 +82,18 @@ struct vms_error *vms_source_open(const char *spec, struct vms_source **ret)
 					"%s: expected libvirt:DOMAIN", spec);
 			return vms_libvirt_open(spec, arg, ret);
 		}
+		if (n == 3 && !strncmp(spec, "xen", 3)) {
+			pid_t domid;  /* a domid is a small decimal number too */
+			if (!parse_pid(arg, &domid) && strcmp(arg, "0"))
+				return vms_error_create(VMS_ERR_INVALID,
+					"%s: expected xen:DOMID with a domain id", spec);
+			if (!strcmp(arg, "0"))
+				domid = 0;
+			if (domid >= 0x7ff0)  /* DOMID_FIRST_RESERVED */
+				return vms_error_create(VMS_ERR_INVALID,
+					"%s: %d is not a domain id Xen gives out", spec, (int)domid);
+			return vms_xen_open(spec, (uint32_t)domid, ret);
+		}
 		if ((n == 4 && !strncmp(spec, "file", 4)))
 			return vms_source_open_file(arg, ret);
 	}
@@ -116,6 +128,14 @@ const void *vms_source_map(struct vms_source *src, uint64_t paddr, size_t len)
 	if (!src->ops->map || paddr + len < paddr)
 		return NULL;
 	return src->ops->map(src, paddr, len);
+}
+
+void vms_source_describe_cost(struct vms_source *src, char *buf, size_t len)
+{
+	if (len)
+		buf[0] = 0;
+	if (src->ops->describe_cost)
+		src->ops->describe_cost(src, buf, len);
 }
 
 uint64_t vms_source_phys_end(const struct vms_source *src)

@@ -2,7 +2,7 @@
 /*
  * The source kinds beyond raw RAM and ELF cores, as source.c dispatches to
  * them: LiME and kdump files (by content), and the SOURCE specs
- * qemu:PID, qmp:SOCKET and libvirt:NAME (see docs/sources.md).
+ * qemu:PID, qmp:SOCKET, libvirt:NAME and xen:DOMID (see docs/sources.md).
  */
 #ifndef VMSIGHT_MEMORY_SOURCES_H
 #define VMSIGHT_MEMORY_SOURCES_H
@@ -48,6 +48,11 @@ struct vms_error *vms_qmp_open(const char *spec, const char *path,
 			       struct vms_source **ret);
 struct vms_error *vms_libvirt_open(const char *spec, const char *name,
 				   struct vms_source **ret);
+
+/* A Xen domain from dom0 (libxenctrl, libxenforeignmemory); xen.c.  A
+ * build without libxen-dev answers VMS_ERR_UNSUPPORTED. */
+struct vms_error *vms_xen_open(const char *spec, uint32_t domid,
+			       struct vms_source **ret);
 
 /* Open a file source by content (raw, ELF, LiME, kdump); source.c. */
 struct vms_error *vms_source_open_file(const char *path,
