@@ -17,6 +17,8 @@
 
 #include <vmsight/source.h>
 
+#include "fuzz_file.h"
+
 const char *__asan_default_options(void);
 
 /*
@@ -33,8 +35,7 @@ const char *__asan_default_options(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-static int fd = -1;
-static char path[64];
+static struct fuzz_file in;  /* libFuzzer's entry points share it */
 
 static size_t note(uint8_t *p, const char *name, uint32_t type,
 		   const void *desc, uint32_t descsz)
@@ -101,41 +102,25 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (dir) {
 		static uint8_t buf[0x5000];
 		size_t n = make_core(buf);
-		char p[4096];
-		snprintf(p, sizeof(p), "%s/core-qemu", dir);
-		FILE *f = fopen(p, "wb");
-		if (f) {
-			fwrite(buf, 1, n, f);
-			fclose(f);
-		}
+		fuzz_write_seed(dir, "core-qemu", buf, n);
 		/* a core with one PT_LOAD, no notes */
 		Elf64_Ehdr *eh = (Elf64_Ehdr *)buf;
 		Elf64_Phdr *ph = (Elf64_Phdr *)(buf + sizeof(*eh));
 		ph[0] = ph[1];
 		eh->e_phnum = 1;
-		snprintf(p, sizeof(p), "%s/core-noteless", dir);
-		f = fopen(p, "wb");
-		if (f) {
-			fwrite(buf, 1, n, f);
-			fclose(f);
-		}
+		fuzz_write_seed(dir, "core-noteless", buf, n);
 		exit(0);
 	}
-	fd = memfd_create("vmsight-fuzz", MFD_CLOEXEC);
-	if (fd < 0) {
-		perror("memfd_create");
-		abort();
-	}
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	fuzz_file_init(&in, "vmsight-fuzz");
 	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (ftruncate(fd, 0) || (size && pwrite(fd, data, size, 0) != (ssize_t)size))
+	if (!fuzz_file_set(&in, data, size))
 		return 0;
 	struct vms_source *src;
-	struct vms_error *err = vms_source_open(path, &src);
+	struct vms_error *err = vms_source_open(in.path, &src);
 	if (err) {
 		vms_error_free(err);
 		return 0;

@@ -20,6 +20,8 @@
 
 #include <vmsight/source.h>
 
+#include "fuzz_file.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 const char *__asan_default_options(void);
@@ -36,8 +38,7 @@ const char *__asan_default_options(void)
 	return "allocator_may_return_null=1";
 }
 
-static int fd = -1;
-static char path[64];
+static struct fuzz_file in;  /* libFuzzer's entry points share it */
 
 #define BS 4096u
 #define NPAGES 16u
@@ -106,21 +107,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (dir) {
 		static uint8_t buf[(6 + NPAGES) * BS];
 		size_t n = make_kdump(buf);
-		char p[4096];
-		snprintf(p, sizeof(p), "%s/kdump-16", dir);
-		FILE *f = fopen(p, "wb");
-		if (f) {
-			fwrite(buf, 1, n, f);
-			fclose(f);
-		}
+		fuzz_write_seed(dir, "kdump-16", buf, n);
 		exit(0);
 	}
-	fd = memfd_create("vmsight-fuzz-kdump", MFD_CLOEXEC);
-	if (fd < 0) {
-		perror("memfd_create");
-		abort();
-	}
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	fuzz_file_init(&in, "vmsight-fuzz-kdump");
 	return 0;
 }
 
@@ -130,18 +120,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	bool sig = size >= 8 && (!memcmp(data, "KDUMP   ", 8) ||
 				 !memcmp(data, "DISKDUMP", 8));
-	if (ftruncate(fd, 0))
+	if (ftruncate(in.fd, 0))
 		return 0;
 	size_t off = 0;
 	if (!sig) {
-		if (pwrite(fd, "KDUMP   ", 8, 0) != 8)
+		if (pwrite(in.fd, "KDUMP   ", 8, 0) != 8)
 			return 0;
 		off = 8;
 	}
-	if (size && pwrite(fd, data, size, (off_t)off) != (ssize_t)size)
+	if (size && pwrite(in.fd, data, size, (off_t)off) != (ssize_t)size)
 		return 0;
 	struct vms_source *src;
-	struct vms_error *err = vms_source_open(path, &src);
+	struct vms_error *err = vms_source_open(in.path, &src);
 	if (err) {
 		vms_error_free(err);
 		return 0;

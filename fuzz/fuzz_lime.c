@@ -15,11 +15,12 @@
 
 #include <vmsight/source.h>
 
+#include "fuzz_file.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-static int fd = -1;
-static char path[64];
+static struct fuzz_file in;  /* libFuzzer's entry points share it */
 
 static size_t lime_range(uint8_t *p, uint64_t s, uint64_t len, uint8_t fill)
 {
@@ -34,17 +35,6 @@ static size_t lime_range(uint8_t *p, uint64_t s, uint64_t len, uint8_t fill)
 	return 32 + len;
 }
 
-static void write_seed(const char *dir, const char *name, const uint8_t *b,
-		       size_t n)
-{
-	char p[4096];
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	FILE *f = fopen(p, "wb");
-	if (f) {
-		fwrite(b, 1, n, f);
-		fclose(f);
-	}
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -56,23 +46,18 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		size_t n = lime_range(buf, 0, 4096, 0x11);
 		n += lime_range(buf + n, 0x100000, 4096, 0x22);
 		n += lime_range(buf + n, 0x100000000ULL, 4096, 0x33);
-		write_seed(dir, "lime-3", buf, n);
-		write_seed(dir, "lime-1", buf, 32 + 4096);
+		fuzz_write_seed(dir, "lime-3", buf, n);
+		fuzz_write_seed(dir, "lime-1", buf, 32 + 4096);
 		exit(0);
 	}
-	fd = memfd_create("vmsight-fuzz-lime", MFD_CLOEXEC);
-	if (fd < 0) {
-		perror("memfd_create");
-		abort();
-	}
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	fuzz_file_init(&in, "vmsight-fuzz-lime");
 	return 0;
 }
 
 static void try_open(void)
 {
 	struct vms_source *src;
-	struct vms_error *err = vms_source_open(path, &src);
+	struct vms_error *err = vms_source_open(in.path, &src);
 	if (err) {
 		vms_error_free(err);
 		return;
@@ -95,15 +80,15 @@ static void try_open(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (ftruncate(fd, 0) || (size && pwrite(fd, data, size, 0) != (ssize_t)size))
+	if (!fuzz_file_set(&in, data, size))
 		return 0;
 	try_open();
 	if (size >= 4 && !memcmp(data, "EMiL", 4))
 		return 0;
 	/* The same bytes behind a LiME magic, so every input reaches the parser. */
 	static const uint8_t magic[4] = { 'E', 'M', 'i', 'L' };
-	if (ftruncate(fd, 0) || pwrite(fd, magic, 4, 0) != 4 ||
-	    (size && pwrite(fd, data, size, 4) != (ssize_t)size))
+	if (ftruncate(in.fd, 0) || pwrite(in.fd, magic, 4, 0) != 4 ||
+	    (size && pwrite(in.fd, data, size, 4) != (ssize_t)size))
 		return 0;
 	try_open();
 	return 0;
