@@ -24,6 +24,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "memory/sources.h"
 
 #define FOUR_GIB (4ULL << 30)
@@ -185,28 +187,21 @@ static uint64_t parse_size(const char *s, uint64_t unit)
 	return v * unit;
 }
 
-/* The value of option @opt ("-m") in a NUL-separated command line; also
- * accepts "--m" and "-m=VALUE".  Last one wins, as in QEMU. */
-static const char *cmdline_opt(const char *cmd, size_t len, const char *opt)
+/* Is argument @a option @opt ("-m")?  Also "--m"; "-m=VALUE" gives the
+ * value inline in *@inline_val. */
+static bool is_opt(const char *a, const char *opt, const char **inline_val)
 {
-	const char *val = NULL;
 	size_t ol = strlen(opt);
-	for (size_t i = 0; i < len;) {
-		const char *a = cmd + i;
-		size_t al = strnlen(a, len - i);
-		const char *next = a + al + 1;
-		const char *b = a;
-		if (b[0] == '-' && b[1] == '-')
-			b++;
-		if (!strncmp(b, opt, ol)) {
-			if (b[ol] == '=')
-				val = b + ol + 1;
-			else if (!b[ol] && next < cmd + len)
-				val = next;
-		}
-		i += al + 1;
+	if (a[0] == '-' && a[1] == '-')
+		a++;
+	if (strncmp(a, opt, ol))
+		return false;
+	if (a[ol] == '=') {
+		*inline_val = a + ol + 1;
+		return true;
 	}
-	return val;
+	*inline_val = NULL;
+	return !a[ol];
 }
 
 /* Key @key in a QEMU option string "a,key=val,..." (the first, bare word
@@ -241,20 +236,44 @@ static bool opt_value(const char *opts, const char *key, const char *first_key,
 	return false;
 }
 
+/*
+ * Key @key of option @opt (or its alias @alias, may be NULL) in a
+ * NUL-separated command line.  QEMU merges repeated -machine / -m options
+ * ("-machine q35 -machine memory-backend=mem" is one machine), so every
+ * occurrence counts and the last value of @key wins.
+ */
+static bool merged_opt(const char *cmd, size_t len, const char *opt,
+		       const char *alias, const char *key, const char *first_key,
+		       char *out, size_t outsz)
+{
+	bool found = false;
+	for (size_t i = 0; i < len;) {
+		const char *a = cmd + i;
+		size_t al = strnlen(a, len - i);
+		const char *next = a + al + 1, *val = NULL;
+		bool match = is_opt(a, opt, &val) || (alias && is_opt(a, alias, &val));
+		if (match && !val && next < cmd + len) {
+			val = next;
+			al += strnlen(next, (size_t)(cmd + len - next)) + 1;
+		}
+		if (match && val && opt_value(val, key, first_key, out, outsz))
+			found = true;
+		i += al + 1;
+	}
+	return found;
+}
+
 uint64_t vms_qemu_pc_lowmem(uint64_t ram_size, const char *cmd, size_t len)
 {
-	const char *m = cmd ? cmdline_opt(cmd, len, "-machine") : NULL;
-	if (!m && cmd)
-		m = cmdline_opt(cmd, len, "-M");
-	char type[64] = "pc", v[64];
+	char type[64], v[64];
 	uint64_t max_below = 0;
-	if (m) {
-		if (!opt_value(m, "type", "type", type, sizeof(type)))
-			snprintf(type, sizeof(type), "pc");
-		if (opt_value(m, "max-ram-below-4g", NULL, v, sizeof(v)))
-			max_below = parse_size(v, 1);
-	}
-	bool q35 = !strncmp(type, "q35", 3) || !strncmp(type, "pc-q35", 6);
+	bool q35 = false;  /* QEMU's default machine is pc (i440fx) */
+	if (cmd && merged_opt(cmd, len, "-machine", "-M", "type", "type", type,
+			      sizeof(type)))
+		q35 = !strncmp(type, "q35", 3) || !strncmp(type, "pc-q35", 6);
+	if (cmd && merged_opt(cmd, len, "-machine", "-M", "max-ram-below-4g",
+			      NULL, v, sizeof(v)))
+		max_below = parse_size(v, 1);
 	uint64_t lowmem;
 	if (q35) {
 		/* hw/i386/pc_q35.c */
@@ -274,15 +293,76 @@ uint64_t vms_qemu_pc_lowmem(uint64_t ram_size, const char *cmd, size_t len)
 	return ram_size > lowmem ? lowmem : ram_size;
 }
 
+/* The "size" of the -object whose id is @id: "memory-backend-ram,id=X,
+ * size=4G" or libvirt's JSON {"qom-type":..., "id":"X", "size":4294967296}.
+ * 0 when there is none. */
+static uint64_t object_size(const char *cmd, size_t len, const char *id)
+{
+	uint64_t size = 0;
+	char v[64];
+	for (size_t i = 0; i < len;) {
+		const char *a = cmd + i;
+		size_t al = strnlen(a, len - i);
+		const char *next = a + al + 1, *val = NULL;
+		if (is_opt(a, "-object", &val) && !val && next < cmd + len) {
+			val = next;
+			al += strnlen(next, (size_t)(cmd + len - next)) + 1;
+		}
+		i += al + 1;
+		if (!val)
+			continue;
+		if (val[0] == '{') {
+			json_object *o = json_tokener_parse(val), *jid, *js;
+			if (o && json_object_object_get_ex(o, "id", &jid) &&
+			    json_object_is_type(jid, json_type_string) &&
+			    !strcmp(json_object_get_string(jid), id) &&
+			    json_object_object_get_ex(o, "size", &js)) {
+				if (json_object_is_type(js, json_type_int))
+					size = (uint64_t)json_object_get_uint64(js);
+				else if (json_object_is_type(js, json_type_string))
+					size = parse_size(json_object_get_string(js), 1);
+			}
+			json_object_put(o);
+		} else if (opt_value(val, "id", NULL, v, sizeof(v)) && !strcmp(v, id) &&
+			   opt_value(val, "size", NULL, v, sizeof(v))) {
+			size = parse_size(v, 1);
+		}
+	}
+	return size;
+}
+
+/* The guest's RAM size from QEMU's command line: -m (MiB by default; every
+ * -m counts, as QEMU merges them), else the size of the -machine
+ * memory-backend object, else QEMU's default of 128 MiB.  0: unreadable. */
 static uint64_t cmdline_ram_size(const char *cmd, size_t len)
 {
-	const char *m = cmdline_opt(cmd, len, "-m");
-	if (!m)
-		return 128ULL << 20;  /* QEMU's default */
 	char v[64];
-	if (!opt_value(m, "size", "size", v, sizeof(v)))
-		return 0;
-	return parse_size(v, 1ULL << 20);
+	if (merged_opt(cmd, len, "-m", NULL, "size", "size", v, sizeof(v)))
+		return parse_size(v, 1ULL << 20);
+	if (merged_opt(cmd, len, "-machine", "-M", "memory-backend", NULL, v,
+		       sizeof(v)))
+		return object_size(cmd, len, v);
+	return 128ULL << 20;  /* QEMU's default */
+}
+
+/* How many -numa options name a memdev: guest RAM then lies in that many
+ * backends, which this source cannot piece together. */
+static unsigned numa_memdevs(const char *cmd, size_t len)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < len;) {
+		const char *a = cmd + i;
+		size_t al = strnlen(a, len - i);
+		const char *next = a + al + 1, *val = NULL;
+		if (is_opt(a, "-numa", &val) && !val && next < cmd + len) {
+			val = next;
+			al += strnlen(next, (size_t)(cmd + len - next)) + 1;
+		}
+		if (val && strstr(val, "memdev"))
+			n++;
+		i += al + 1;
+	}
+	return n;
 }
 
 struct map_cand {
@@ -412,14 +492,22 @@ struct vms_error *vms_qemu_open(const char *spec, pid_t pid,
 					      : cmdline_ram_size(cmd, len);
 	if (!ram || ram % PAGE) {
 		err = vms_error_create(VMS_ERR_FORMAT,
-			"%s: cannot tell the guest's RAM size from QEMU's -m option",
+			"%s: cannot tell the guest's RAM size from QEMU's -m option or its -machine memory-backend",
 			spec);
 		goto fail;
 	}
 	uint64_t hva;
 	size_t nr_found;
-	if ((err = find_ram_mapping(spec, pid, ram, &hva, &nr_found)))
+	if ((err = find_ram_mapping(spec, pid, ram, &hva, &nr_found))) {
+		unsigned nodes = numa_memdevs(cmd, len);
+		if (nodes > 1) {
+			vms_error_free(err);
+			err = vms_error_create(VMS_ERR_UNSUPPORTED,
+				"%s: the guest's %llu MiB of RAM are split over %u NUMA memory backends (-numa ...,memdev=); this source reads one RAM block",
+				spec, (unsigned long long)(ram >> 20), nodes);
+		}
 		goto fail;
+	}
 
 	q = calloc(1, sizeof(*q));
 	char *p = strdup(spec);

@@ -13,9 +13,10 @@
  *                              parsed defensively and discovery validates
  *                              CR3 against guest memory anyway.
  *
- * libvirt:NAME finds the domain's QEMU pid in libvirt's run directory.
- * libvirtd keeps the domain's monitor socket connected itself, so that
- * path reads through /proc/PID/mem without registers.
+ * libvirt:NAME finds the domain's QEMU pid in libvirt's run directory
+ * (the system daemon's, else this user's session daemon's).  libvirtd keeps
+ * the domain's monitor socket connected itself, so that path reads through
+ * /proc/PID/mem without registers.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -402,23 +403,55 @@ struct vms_error *vms_qmp_open(const char *spec, const char *path,
 	return vms_qemu_open(spec, pid, &hint, ret);
 }
 
+/*
+ * The pid file of libvirt domain @name: the system daemon's
+ * (/run/libvirt/qemu/NAME.pid), else the session daemon's of this user
+ * ($XDG_RUNTIME_DIR/libvirt/qemu/run/NAME.pid, or under
+ * ${XDG_CACHE_HOME:-~/.cache}/libvirt when XDG_RUNTIME_DIR is unset, as
+ * libvirt's virGetUserRuntimeDirectory() does).  Fills @tried with the
+ * directories looked in, for the error.
+ */
+static FILE *libvirt_pidfile(const char *name, char *path, size_t pathsz,
+			     char *tried, size_t triedsz)
+{
+	char dirs[3][256];
+	size_t nd = 0;
+	snprintf(dirs[nd++], sizeof(dirs[0]), "/run/libvirt/qemu");
+	snprintf(dirs[nd++], sizeof(dirs[0]), "/var/run/libvirt/qemu");
+	const char *rt = getenv("XDG_RUNTIME_DIR"), *cache = getenv("XDG_CACHE_HOME"),
+		   *home = getenv("HOME");
+	if (rt && rt[0] == '/')
+		snprintf(dirs[nd++], sizeof(dirs[0]), "%.200s/libvirt/qemu/run", rt);
+	else if (cache && cache[0] == '/')
+		snprintf(dirs[nd++], sizeof(dirs[0]), "%.200s/libvirt/qemu/run", cache);
+	else if (home && home[0] == '/')
+		snprintf(dirs[nd++], sizeof(dirs[0]), "%.200s/.cache/libvirt/qemu/run", home);
+	size_t tl = 0;
+	tried[0] = 0;
+	for (size_t i = 0; i < nd; i++) {
+		snprintf(path, pathsz, "%s/%s.pid", dirs[i], name);
+		FILE *f = fopen(path, "re");
+		if (f)
+			return f;
+		if (i != 1 && tl < triedsz) /* /var/run is /run */
+			tl += (size_t)snprintf(tried + tl, triedsz - tl, "%s%s",
+					       tl ? " or " : "", dirs[i]);
+	}
+	return NULL;
+}
+
 struct vms_error *vms_libvirt_open(const char *spec, const char *name,
 				   struct vms_source **ret)
 {
 	if (strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..") ||
 	    strlen(name) > 200)
 		return vms_error_create(VMS_ERR_INVALID, "%s: bad domain name", spec);
-	static const char *const dirs[] = { "/run/libvirt/qemu", "/var/run/libvirt/qemu" };
-	char path[512];
-	FILE *f = NULL;
-	for (size_t i = 0; i < 2 && !f; i++) {
-		snprintf(path, sizeof(path), "%s/%s.pid", dirs[i], name);
-		f = fopen(path, "re");
-	}
+	char path[512], tried[700];
+	FILE *f = libvirt_pidfile(name, path, sizeof(path), tried, sizeof(tried));
 	if (!f)
 		return vms_error_create(VMS_ERR_NOT_FOUND,
-			"%s: no running libvirt domain \"%s\" (no /run/libvirt/qemu/%s.pid)",
-			spec, name, name);
+			"%s: no running libvirt domain \"%s\" (no %s.pid in %s)",
+			spec, name, name, tried);
 	long pid = 0;
 	int n = fscanf(f, "%ld", &pid);
 	fclose(f);

@@ -32,7 +32,9 @@ class Guest(kernel="6.1", mem_mb=512, smp=2, name=None, extra_append="",
             workdir=None, extra_files=None, extra_init="", cpu=DEFAULT_CPU,
             modules=(), ram="file")
     ram="anon": plain -m RAM inside qemu (no RAM file; ram_path is then
-    unused); read it with vmsight's qemu:PID source.  Every guest has
+    unused); read it with vmsight's qemu:PID source.  ram="anon-backend":
+    the same anonymous RAM as an explicit -object memory-backend-ram that
+    alone sets the size (no -m), named by a separate -machine option.  Every guest has
     -device vmcoreinfo (VMCOREINFO for kdump dumps, once the guest's
     qemu_fw_cfg driver runs: pass modules=["qemu_fw_cfg"]).
     modules: names of real kernel modules (e.g. ["dummy", "nf_tables"]) to
@@ -67,6 +69,17 @@ class Guest(kernel="6.1", mem_mb=512, smp=2, name=None, extra_append="",
                              install_signal_handlers) and, should this Python
                              process die hard, by a small reaper process.
     Context manager: ``with Guest("6.12") as g: g.start().wait_ready()``.
+
+Libvirt(uri="qemu:///system")
+    The system libvirt.  Libvirt.unavailable() -> None or why not;
+    start() uses the running daemon or starts virtlogd + libvirtd itself
+    (no systemd needed) and close() stops what it started.
+class LibvirtGuest(libvirt, kernel="6.1", mem_mb=512, smp=2, name=None,
+                   memory="anon", ...)
+    The same guest as a transient libvirt domain (virsh create, TCG,
+    direct kernel boot, serial console to console_path); memory "anon",
+    "file" or "memfd"; .domain is its name for vmsight's libvirt:NAME.
+    qmp()/hmp() through virsh qemu-monitor-command.  See the classes.
 
 make_lime(elf_path, out_path, ranges=None) -> out_path
     convert an ELF core to a LiME file (see the function).
@@ -835,9 +848,12 @@ class Guest:
         self.extra_files, self.extra_init = extra_files, extra_init
         self.oracle_extra = oracle_extra
         self.modules = list(modules)
-        if ram not in ("file", "anon"):
-            raise LabError("ram must be 'file' or 'anon'")
+        if ram not in ("file", "anon", "anon-backend"):
+            raise LabError("ram must be 'file', 'anon' or 'anon-backend'")
         # "anon": plain -m RAM (anonymous memory inside qemu, no RAM file).
+        # "anon-backend": anonymous too, but as QEMU's explicit
+        # memory-backend-ram object that alone gives the size (no -m), named
+        # by a -machine option of its own (QEMU merges repeated -machine).
         self.ram = ram
         self.ram_path = "/dev/shm/vmsight-%s-%d.ram" % (self.name, os.getpid())
         self._own_workdir = workdir is None
@@ -870,12 +886,16 @@ class Guest:
         return [
             "qemu-system-x86_64", "-name", "vmsight-" + self.name,
             "-accel", "tcg,thread=multi",
-            "-cpu", self.cpu, "-smp", str(self.smp), "-m", "%dM" % self.mem_mb,
-        ] + ([
+            "-cpu", self.cpu, "-smp", str(self.smp),
+        ] + ([] if self.ram == "anon-backend" else ["-m", "%dM" % self.mem_mb]) + ([
             "-machine", "pc,memory-backend=mem",
             "-object", "memory-backend-file,id=mem,size=%dM,mem-path=%s,share=on"
                        % (self.mem_mb, self.ram_path),
         ] if self.ram == "file" else [
+            "-machine", "memory-backend=mem", "-machine", "pc",
+            "-object", "memory-backend-ram,id=mem,size=%dM" % self.mem_mb,
+            "-pidfile", self.ram_path + ".pid",
+        ] if self.ram == "anon-backend" else [
             # No RAM file; the pid file keeps ram_path in the command line,
             # which the reaper looks for.
             "-machine", "pc", "-pidfile", self.ram_path + ".pid",
@@ -1080,7 +1100,7 @@ class Guest:
                 os.unlink(self.ram_path)
             except OSError:
                 pass
-            if self.ram == "anon":
+            if self.ram in ("anon", "anon-backend"):
                 try:
                     os.unlink(self.ram_path + ".pid")
                 except OSError:
@@ -1373,6 +1393,433 @@ def standard_guest(kernel):
         g.pause()
     _standard[kernel] = g
     return g
+
+
+# --------------------------------------------------------------------------
+# libvirt: lab guests as transient domains of the system libvirt daemon
+# --------------------------------------------------------------------------
+
+LIBVIRT_URI = "qemu:///system"
+LIBVIRT_QEMU_RUN = "/run/libvirt/qemu"        # <domain>.pid, as libvirt:NAME reads it
+LIBVIRT_QEMU_LOG = "/var/log/libvirt/qemu"    # <domain>.log: QEMU's command line, errors
+# Daemons this module starts exit on their own after this long without
+# clients or running domains (a safety net should the lab process die hard).
+LIBVIRT_IDLE_TIMEOUT = 120
+
+# Runs as a separate process: it learns the domains and daemon pids from its
+# stdin ("domain NAME", "undomain NAME", "pid N", "unpid N") and, on EOF while
+# any are left (the lab process died without close()), destroys the domains
+# and stops the daemons.
+_LIBVIRT_REAPER = r"""
+import os, signal, subprocess, sys
+for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(s, signal.SIG_IGN)
+uri, doms, pids = sys.argv[1], [], []
+for line in sys.stdin:
+    kind, _, arg = line.strip().partition(" ")
+    if kind == "domain":
+        doms.append(arg)
+    elif kind == "undomain" and arg in doms:
+        doms.remove(arg)
+    elif kind == "pid":
+        pids.append(int(arg))
+    elif kind == "unpid" and int(arg) in pids:
+        pids.remove(int(arg))
+for d in doms:
+    try:
+        subprocess.run(["virsh", "-q", "-c", uri, "destroy", d], timeout=60,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except Exception:
+        pass
+for p in reversed(pids):
+    try:
+        os.kill(p, signal.SIGTERM)
+    except OSError:
+        pass
+"""
+
+
+def _unix_socket_alive(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(2)
+    try:
+        s.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def _sbin(name):
+    p = shutil.which(name)
+    if p:
+        return p
+    for d in ("/usr/sbin", "/sbin"):
+        if os.access(os.path.join(d, name), os.X_OK):
+            return os.path.join(d, name)
+    return None
+
+
+class Libvirt:
+    """The system libvirt (qemu:///system), to run lab guests as domains.
+
+    unavailable()  None when libvirt can be used here, else why not (no
+                   virsh; no daemon running and no libvirtd binary; not root).
+    start(timeout=90)
+                   use the daemon that answers on qemu:///system, or start
+                   virtlogd and libvirtd as children of this process (no
+                   systemd needed; they run with --timeout, so they also end
+                   on their own once idle); returns self.  Raises LabError
+                   with the daemon's log tail when it does not come up.
+    owned          True when start() started the daemons
+    virsh(*args, check=True, timeout=120) -> CompletedProcess
+    close()        destroy the domains of this process still running, stop
+                   the daemons start() started (idempotent; also at exit).
+    """
+
+    def __init__(self, uri=LIBVIRT_URI):
+        self.uri = uri
+        self.owned = False
+        self.procs = []
+        self.domains = set()
+        self.workdir = None
+        self.reaper = None
+        self.closed = False
+
+    @staticmethod
+    def unavailable():
+        if not shutil.which("virsh"):
+            return "no virsh (Debian libvirt-clients)"
+        if _unix_socket_alive("/run/libvirt/libvirt-sock") or \
+                _unix_socket_alive("/run/libvirt/virtqemud-sock"):
+            return None
+        if not _sbin("libvirtd"):
+            return "no libvirt daemon running and no libvirtd binary (Debian libvirt-daemon-system)"
+        if os.geteuid() != 0:
+            return "starting the system libvirtd needs root"
+        if not _sbin("virtlogd"):
+            return "no virtlogd binary (Debian libvirt-daemon-system)"
+        return None
+
+    def virsh(self, *args, check=True, timeout=120):
+        r = _run(["virsh", "-q", "-c", self.uri] + list(args), timeout=timeout)
+        if check and r.returncode != 0:
+            raise LabError("virsh %s: %s" % (" ".join(args[:2]), (r.stderr or r.stdout).strip()))
+        return r
+
+    def _ping(self):
+        try:
+            return self.virsh("uri", check=False, timeout=30).returncode == 0
+        except subprocess.TimeoutExpired:
+            return False
+
+    def _tell(self, msg):
+        if self.reaper and self.reaper.poll() is None:
+            try:
+                self.reaper.stdin.write((msg + "\n").encode())
+                self.reaper.stdin.flush()
+            except OSError:
+                pass
+
+    def log_tail(self, n=15):
+        out = []
+        for p in self.procs:
+            try:
+                with open(p._lab_log, "rb") as f:
+                    lines = f.read().decode("utf-8", "replace").splitlines()
+                out.append("--- %s ---\n%s" % (os.path.basename(p._lab_log),
+                                               "\n".join(lines[-n:])))
+            except OSError:
+                pass
+        return "\n".join(out)
+
+    def start(self, timeout=90):
+        why = self.unavailable()
+        if why:
+            raise LabError("libvirt: " + why)
+        _install_atexit()
+        _live_guests.add(self)
+        if self._ping():
+            return self
+        run = os.path.join(CACHE, "run")
+        os.makedirs(run, exist_ok=True)
+        self.workdir = tempfile.mkdtemp(prefix="libvirt-", dir=run)
+        self.reaper = subprocess.Popen([sys.executable, "-c", _LIBVIRT_REAPER, self.uri],
+                                       stdin=subprocess.PIPE, start_new_session=True)
+        self.owned = True
+        daemons = []
+        if not _unix_socket_alive("/run/libvirt/virtlogd-sock"):
+            daemons.append("virtlogd")
+        daemons.append("libvirtd")
+        for d in daemons:
+            logf = os.path.join(self.workdir, d + ".log")
+            with open(logf, "wb") as lf:
+                p = subprocess.Popen([_sbin(d), "--timeout", str(LIBVIRT_IDLE_TIMEOUT)],
+                                     stdin=subprocess.DEVNULL, stdout=lf, stderr=lf,
+                                     start_new_session=True)
+            p._lab_log = logf
+            self.procs.append(p)
+            self._tell("pid %d" % p.pid)
+            log("libvirt: started %s (pid %d, log %s)" % (d, p.pid, logf))
+        deadline = time.monotonic() + timeout
+        while not self._ping():
+            dead = [p for p in self.procs if p.poll() is not None]
+            if dead or time.monotonic() > deadline:
+                why = ("%s exited with status %s" % (os.path.basename(dead[0].args[0]),
+                                                     dead[0].returncode)
+                       if dead else "no answer on %s after %ds" % (self.uri, timeout))
+                tail = self.log_tail()
+                self.close()
+                raise LabError("libvirt: %s\n%s" % (why, tail))
+            time.sleep(0.3)
+        return self
+
+    def track(self, domain):
+        self.domains.add(domain)
+        self._tell("domain " + domain)
+
+    def untrack(self, domain):
+        self.domains.discard(domain)
+        self._tell("undomain " + domain)
+
+    def close(self):
+        if self.closed:
+            return
+        self.closed = True
+        for d in list(self.domains):
+            try:
+                self.virsh("destroy", d, check=False, timeout=60)
+            except Exception:
+                pass
+            self.untrack(d)
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+            self._tell("unpid %d" % p.pid)
+        if self.reaper:
+            try:
+                self.reaper.stdin.close()
+                self.reaper.wait(10)
+            except Exception:
+                pass
+
+
+class _DomainProcess:
+    """Enough of Popen for Guest.wait_ready(): QEMU is libvirtd's child."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.returncode = None
+
+    def poll(self):
+        if self.returncode is None and not os.path.exists("/proc/%d" % self.pid):
+            self.returncode = "unknown (QEMU %d is gone; see its libvirt log)" % self.pid
+        return self.returncode
+
+
+class LibvirtGuest(Guest):
+    """A lab guest run as a transient domain of @libvirt (a started Libvirt):
+    `virsh create` of a domain XML with the same kernel, initramfs, oracle
+    and workload as Guest, type 'qemu' (TCG), direct kernel boot, the serial
+    console routed to console_path (a file).  Same API as Guest, except:
+    memory      "anon" (libvirt's default: memory-backend-ram), "file"
+                (<memoryBacking><source type='file'/><access mode='shared'/>:
+                a file under /var/lib/libvirt/qemu/ram) or "memfd"
+    domain      the domain name, vmsight-<name>-<lab pid>; QEMU's pid is in
+                /run/libvirt/qemu/<domain>.pid (pid, pid_file)
+    qmp()/hmp() go through `virsh qemu-monitor-command`: libvirt holds the
+                QMP monitor (qmp_path does not exist); pause()/resume() are
+                virsh suspend/resume.  There is no RAM file (ram == "anon").
+    close()     virsh destroy; keeps libvirt's QEMU log as workdir/libvirt.log
+    QEMU runs as root (static DAC label, relabel='no'), so libvirt changes
+    no file's owner.
+    """
+
+    def __init__(self, libvirt, kernel=DEFAULT_KERNEL, mem_mb=512, smp=2, name=None,
+                 memory="anon", extra_append="", workdir=None, extra_files=None,
+                 extra_init="", cpu=DEFAULT_CPU, modules=(), oracle_extra=""):
+        Guest.__init__(self, kernel=kernel, mem_mb=mem_mb, smp=smp, name=name,
+                       extra_append=extra_append, workdir=workdir, extra_files=extra_files,
+                       extra_init=extra_init, cpu=cpu, modules=modules,
+                       oracle_extra=oracle_extra, ram="anon")
+        if memory not in ("anon", "file", "memfd"):
+            raise LabError("memory must be 'anon', 'file' or 'memfd'")
+        self.libvirt = libvirt
+        self.memory = memory
+        self.domain = "vmsight-%s-%d" % (self.name, os.getpid())
+        self.pid_file = os.path.join(LIBVIRT_QEMU_RUN, self.domain + ".pid")
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    @property
+    def libvirt_log(self):
+        return os.path.join(LIBVIRT_QEMU_LOG, self.domain + ".log")
+
+    def _cpu_xml(self):
+        parts = self.cpu.split(",")
+        feats = []
+        for f in parts[1:]:
+            k, _, v = f.partition("=")
+            pol = "disable" if v in ("off", "false") else "require"
+            feats.append("<feature policy='%s' name=%s/>" % (pol, _xmlattr(k)))
+        if parts[0] == "max":
+            head = "<cpu mode='maximum' check='none'>"
+        else:
+            head = ("<cpu mode='custom' match='exact' check='none'><model fallback='forbid'>"
+                    "%s</model>" % _xmltext(parts[0]))
+        return head + "".join(feats) + "</cpu>"
+
+    def domain_xml(self):
+        append = "console=ttyS0 panic=-1 rdinit=/init " + (self.extra_append or "")
+        backing = {"anon": "",
+                   "file": "<memoryBacking><source type='file'/><access mode='shared'/>"
+                           "</memoryBacking>",
+                   "memfd": "<memoryBacking><source type='memfd'/><access mode='shared'/>"
+                            "</memoryBacking>"}[self.memory]
+        return """<domain type='qemu'>
+  <name>%s</name>
+  <memory unit='MiB'>%d</memory>
+  <vcpu>%d</vcpu>
+  %s
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>%s</kernel>
+    <initrd>%s</initrd>
+    <cmdline>%s</cmdline>
+  </os>
+  <features><acpi/><apic/><vmcoreinfo state='on'/></features>
+  %s
+  <clock offset='utc'/>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>destroy</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <emulator>%s</emulator>
+    <controller type='usb' model='none'/>
+    <serial type='file'><source path=%s/><target port='0'/></serial>
+    <memballoon model='none'/>
+  </devices>
+  <seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel>
+</domain>
+""" % (_xmltext(self.domain), self.mem_mb, self.smp, backing,
+       _xmltext(self.kernel.vmlinuz), _xmltext(self.initramfs), _xmltext(append.strip()),
+       self._cpu_xml(), _xmltext(shutil.which("qemu-system-x86_64") or
+                                 "/usr/bin/qemu-system-x86_64"),
+       _xmlattr(self.console_path))
+
+    def start(self):
+        if self.proc:
+            raise LabError("guest already started")
+        self.kernel = fetch(self.series)
+        files, init = dict(self.extra_files or {}), self.extra_init or ""
+        if self.modules:
+            loads = []
+            for n, data in self.kernel.module_closure(self.modules):
+                files["lib/modules/%s.ko" % n] = data
+                loads.append("insmod /lib/modules/%s.ko || echo \"insmod %s failed\"" % (n, n))
+            init = "\n".join(loads + [init])
+        self.initramfs = build_initramfs(files, init, self.oracle_extra)
+        if self.workdir is None:
+            run = os.path.join(CACHE, "run")
+            os.makedirs(run, exist_ok=True)
+            _prune_old_runs(run)
+            self.workdir = tempfile.mkdtemp(prefix="%s-" % self.name, dir=run)
+        else:
+            os.makedirs(self.workdir, exist_ok=True)
+        if os.path.exists(self.console_path):
+            os.unlink(self.console_path)
+        _install_atexit()
+        _live_guests.add(self)
+        xml_path = os.path.join(self.workdir, "domain.xml")
+        with open(xml_path, "w") as f:
+            f.write(self.domain_xml())
+        self.libvirt.track(self.domain)
+        self.started_at = time.monotonic()
+        r = self.libvirt.virsh("create", xml_path, check=False)
+        if r.returncode != 0:
+            self.libvirt.untrack(self.domain)
+            self.closed = True
+            raise GuestError("guest %s: virsh create %s failed: %s" %
+                             (self.name, xml_path, (r.stderr or r.stdout).strip()))
+        pid = None
+        deadline = time.monotonic() + 30
+        while pid is None and time.monotonic() < deadline:
+            try:
+                with open(self.pid_file) as f:
+                    pid = int(f.read().strip())
+            except (OSError, ValueError):
+                time.sleep(0.1)
+        if pid is None:
+            raise self._fail("no pid in %s after virsh create" % self.pid_file)
+        self.proc = _DomainProcess(pid)
+        log("%s: libvirt domain %s, qemu pid %d, kernel %s, memory %s" %
+            (self.name, self.domain, pid, self.kernel.release, self.memory))
+        return self
+
+    def _qemu_stderr(self):
+        try:
+            with open(self.libvirt_log, "rb") as f:
+                return f.read().decode("utf-8", "replace")[-2000:]
+        except OSError:
+            return ""
+
+    def _connect(self, timeout=30):
+        raise LabError("libvirt holds %s's QMP monitor: use qmp()" % self.domain)
+
+    def qmp(self, cmd, **args):
+        msg = {"execute": cmd}
+        if args:
+            msg["arguments"] = args
+        r = self.libvirt.virsh("qemu-monitor-command", self.domain, json.dumps(msg),
+                               timeout=600)
+        reply = json.loads(r.stdout)
+        if "error" in reply:
+            raise LabError("QMP %s failed: %s" % (cmd, reply["error"]))
+        return reply.get("return")
+
+    def pause(self):
+        self.libvirt.virsh("suspend", self.domain)
+
+    def resume(self):
+        self.libvirt.virsh("resume", self.domain)
+
+    def close(self):
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if self.proc and self.proc.poll() is None:
+                try:
+                    self.libvirt.virsh("destroy", self.domain, check=False, timeout=60)
+                except Exception:
+                    pass
+                deadline = time.monotonic() + 10
+                while self.proc.poll() is None and time.monotonic() < deadline:
+                    time.sleep(0.1)
+        finally:
+            self.libvirt.untrack(self.domain)
+            try:
+                if self.workdir:
+                    shutil.copyfile(self.libvirt_log, os.path.join(self.workdir, "libvirt.log"))
+                os.unlink(self.libvirt_log)
+            except OSError:
+                pass
+
+
+def _xmltext(s):
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _xmlattr(s):
+    return "'%s'" % _xmltext(s).replace("'", "&apos;")
 
 
 def run_pool(kernels, state_file, timeout=300):
