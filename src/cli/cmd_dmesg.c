@@ -109,12 +109,7 @@ int cmd_dmesg(int argc, char **argv)
 		cli_target_close(&t);
 		return rc;
 	}
-	int rc = EXIT_OK;
-	if (res.truncated) {
-		fprintf(stderr, "%s: printed %zu record(s); corrupt ones skipped: %s\n",
-			t.prog, res.count, res.reason);
-		rc = EXIT_PARTIAL;
-	}
+	int rc = cli_walk_status(&t, &res, false, "log record(s)");
 	cli_target_close(&t);
 	return rc;
 }

@@ -127,12 +127,7 @@ int cmd_lsmod(int argc, char **argv)
 		cli_target_close(&t);
 		return rc;
 	}
-	int rc = EXIT_OK;
-	if (res.truncated) {
-		fprintf(stderr, "%s: listed %zu module(s) before the walk stopped: %s\n",
-			t.prog, res.count, res.reason);
-		rc = EXIT_PARTIAL;
-	}
+	int rc = cli_walk_status(&t, &res, false, "module(s)");
 	cli_target_close(&t);
 	return rc;
 }

@@ -139,15 +139,7 @@ int cmd_ps(int argc, char **argv)
 			       p->euid, p->nr_threads, p->kthread ? "[" : "", p->comm,
 			       p->kthread ? "]" : "");
 	}
-	int rc = EXIT_OK;
-	if (tv.oom) {
-		fprintf(stderr, "%s: out of memory after %zu tasks\n", t.prog, tv.n);
-		rc = EXIT_ERROR;
-	} else if (res.truncated) {
-		fprintf(stderr, "%s: listed %zu task(s) before the walk stopped: %s\n",
-			t.prog, tv.n, res.reason);
-		rc = EXIT_PARTIAL;
-	}
+	int rc = cli_walk_status(&t, &res, tv.oom, "task(s)");
 	free(tv.v);
 	cli_target_close(&t);
 	return rc;

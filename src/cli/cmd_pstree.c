@@ -138,7 +138,7 @@ int cmd_pstree(int argc, char **argv)
 	struct vms_error *err = vms_linux_for_each_task(t.kernel, 0, collect, &tr, &res);
 	int rc = EXIT_OK;
 	if (err || tr.oom) {
-		rc = err ? cli_fail(&t, err) : EXIT_ERROR;
+		rc = err ? cli_fail(&t, err) : cli_walk_status(&t, &res, true, "task(s)");
 		goto out;
 	}
 	if (tr.n)
@@ -188,10 +188,8 @@ int cmd_pstree(int argc, char **argv)
 		puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN));
 		json_object_put(arr);
 	}
-	if (res.truncated) {
-		fprintf(stderr, "%s: the task walk stopped early: %s\n", t.prog, res.reason);
-		rc = EXIT_PARTIAL;
-	}
+	if (res.truncated)
+		rc = cli_walk_status(&t, &res, false, "task(s)");
 out:
 	free(tr.first);
 	free(tr.next);

@@ -206,17 +206,7 @@ int cmd_runq(int argc, char **argv)
 	struct vms_walk_result res;
 	struct vms_error *err = vms_linux_for_each_runqueue(t.kernel, per_cpu, collect,
 							     &s, &res);
-	int rc = EXIT_OK;
-	if (err) {
-		rc = cli_fail(&t, err);
-	} else if (s.oom) {
-		fprintf(stderr, "%s: out of memory after %zu task(s)\n", t.prog, res.count);
-		rc = EXIT_ERROR;
-	} else if (res.truncated) {
-		fprintf(stderr, "%s: listed %zu task(s) but a queue walk stopped early: %s\n",
-			t.prog, res.count, res.reason);
-		rc = EXIT_PARTIAL;
-	}
+	int rc = err ? cli_fail(&t, err) : cli_walk_status(&t, &res, s.oom, "task(s)");
 	free(s.v);
 	cli_target_close(&t);
 	return rc;

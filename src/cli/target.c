@@ -120,3 +120,19 @@ void cli_target_close(struct cli_target *t)
 	t->kernel = NULL;
 	t->src = NULL;
 }
+
+int cli_walk_status(const struct cli_target *t, const struct vms_walk_result *res,
+		    bool oom, const char *what)
+{
+	if (oom) {
+		fprintf(stderr, "%s: out of memory after %zu %s\n", t->prog,
+			res->count, what);
+		return EXIT_ERROR;
+	}
+	if (res->truncated) {
+		fprintf(stderr, "%s: listed %zu %s before the walk stopped: %s\n",
+			t->prog, res->count, what, res->reason);
+		return EXIT_PARTIAL;
+	}
+	return EXIT_OK;
+}

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include <vmsight/kernel.h>
+#include <vmsight/linux.h>
 #include <vmsight/source.h>
 
 struct cli_target {
@@ -45,5 +46,13 @@ int cli_fail(const struct cli_target *t, struct vms_error *err);
 /* Open SOURCE and discover its kernel; on failure prints and returns false. */
 bool cli_target_open(struct cli_target *t, const char *spec);
 void cli_target_close(struct cli_target *t);
+
+/*
+ * The exit status of a listing command after its walk: EXIT_ERROR (printed)
+ * when @oom, EXIT_PARTIAL with a warning when @res says the walk stopped
+ * early, else EXIT_OK.  @what names the items ("task(s)", "module(s)").
+ */
+int cli_walk_status(const struct cli_target *t, const struct vms_walk_result *res,
+		    bool oom, const char *what);
 
 #endif

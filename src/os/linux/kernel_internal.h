@@ -34,4 +34,8 @@ struct vms_kernel {
 	struct field_cache_slot *field_cache;  /* FIELD_CACHE_SLOTS, lazily */
 };
 
+/* The ps letter (R, S, D, T, t, X, Z, P, I) for task_struct __state and
+ * exit_state, as the kernel's task_state_index() computes it; tasks.c. */
+char vms_linux_task_state_letter(uint32_t state, uint32_t exit_state);
+
 #endif

@@ -25,11 +25,6 @@
 #include "util/bytes.h"
 #include "util/consume.h"
 
-/* Task states as tasks.c decodes them (user-visible ABI, not in BTF). */
-#define TASK_REPORT          0x7f
-#define TASK_UNINTERRUPTIBLE 0x0002
-#define TASK_NOLOAD          0x0400
-#define TASK_RTLOCK_WAIT     0x1000
 #define TASK_ON_RQ_QUEUED    1        /* task_struct.on_rq */
 
 #define MAX_TASKS       (4u << 20)    /* PID_MAX_LIMIT: no queue holds more */
@@ -243,18 +238,6 @@ static uint64_t get_bits(const uint8_t *buf, size_t bufsize, const struct vms_fi
 	return f->bit_size >= 64 ? v : v & ((1ull << f->bit_size) - 1);
 }
 
-static char state_letter(uint32_t state, uint32_t exit_state)
-{
-	static const char letters[] = "RSDTtXZPI";
-	uint32_t s = (state | exit_state) & TASK_REPORT;
-	if ((state & (TASK_UNINTERRUPTIBLE | TASK_NOLOAD)) ==
-	    (TASK_UNINTERRUPTIBLE | TASK_NOLOAD))
-		s = TASK_REPORT + 1;
-	else if (state == TASK_RTLOCK_WAIT)
-		s = TASK_UNINTERRUPTIBLE;
-	unsigned idx = s ? 32 - (unsigned)__builtin_clz(s) : 0;
-	return idx < sizeof(letters) - 1 ? letters[idx] : '?';
-}
 
 /* End this CPU's current queue walk; the first reason is kept. */
 static void truncate_walk(struct rqwalk *w, const char *fmt, ...)
@@ -324,7 +307,7 @@ static struct vms_error *read_task(struct rqwalk *w, uint64_t addr,
 	t->tgid = (int32_t)vms_field_uint(b, &L->t_tgid);
 	memcpy(t->comm, b + L->t_comm.offset, 15);
 	t->comm[15] = '\0';
-	t->state = state_letter((uint32_t)vms_field_uint(b, &L->t_state),
+	t->state = vms_linux_task_state_letter((uint32_t)vms_field_uint(b, &L->t_state),
 				(uint32_t)vms_field_uint(b, &L->t_exit_state));
 	t->sched_class = class_of(w, vms_le64(b + L->t_class.offset));
 	t->policy = (uint32_t)vms_field_uint(b, &L->t_policy);

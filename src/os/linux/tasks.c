@@ -131,7 +131,7 @@ static struct vms_error *layout(struct vms_kernel *k, struct task_layout *L)
 }
 
 
-static char state_letter(uint32_t state, uint32_t exit_state)
+char vms_linux_task_state_letter(uint32_t state, uint32_t exit_state)
 {
 	static const char letters[] = "RSDTtXZPI";
 	uint32_t s = (state | exit_state) & TASK_REPORT;
@@ -212,7 +212,7 @@ static struct vms_error *read_task(struct walk *w, uint64_t addr,
 	uint32_t st = (uint32_t)vms_field_uint(b, &L->state);
 	uint32_t ex = (uint32_t)vms_field_uint(b, &L->exit_state);
 	t->raw_state = st | ex;
-	t->state = state_letter(st, ex);
+	t->state = vms_linux_task_state_letter(st, ex);
 	t->mm = vms_le64(b + L->mm.offset);
 	t->cpu = L->has_cpu ? (int)vms_field_uint(b, &L->cpu) : -1;
 	memcpy(t->base_comm, b + L->comm.offset, 15);
