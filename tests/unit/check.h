@@ -18,5 +18,19 @@ static int check_failures;
 		}                                                           \
 	} while (0)
 
+/* CHECK whose FAIL line carries a formatted detail. */
+#define CHECKD(cond, name, ...)                                             \
+	do {                                                                \
+		if (cond) {                                                 \
+			printf("PASS %s\n", name);                          \
+		} else {                                                    \
+			char d_[512];                                       \
+			snprintf(d_, sizeof(d_), __VA_ARGS__);              \
+			printf("FAIL %s: %s (%s:%d)\n", name, d_, __FILE__, \
+			       __LINE__);                                   \
+			check_failures++;                                   \
+		}                                                           \
+	} while (0)
+
 #define CHECK_DONE() (check_failures ? 1 : 0)
 #endif

@@ -26,19 +26,6 @@ static const char *L(const char *fmt, ...)
 	return label;
 }
 
-/* CHECK whose FAIL line carries a formatted detail. */
-#define CHECKD(cond, name, ...)                                              \
-	do {                                                                 \
-		if (cond) {                                                  \
-			printf("PASS %s\n", name);                           \
-		} else {                                                     \
-			char d_[512];                                        \
-			snprintf(d_, sizeof(d_), __VA_ARGS__);               \
-			printf("FAIL %s: %s (%s:%d)\n", name, d_, __FILE__,  \
-			       __LINE__);                                    \
-			check_failures++;                                    \
-		}                                                            \
-	} while (0)
 
 struct variant {
 	const char *name;

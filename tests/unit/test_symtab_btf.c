@@ -14,18 +14,6 @@
 
 #include "check.h"
 
-#define CHECKD(cond, name, ...)                                              \
-	do {                                                                 \
-		if (cond) {                                                  \
-			printf("PASS %s\n", name);                           \
-		} else {                                                     \
-			char d_[512];                                        \
-			snprintf(d_, sizeof(d_), __VA_ARGS__);               \
-			printf("FAIL %s: %s (%s:%d)\n", name, d_, __FILE__,  \
-			       __LINE__);                                    \
-			check_failures++;                                    \
-		}                                                            \
-	} while (0)
 
 static uint64_t rng = 0x243f6a8885a308d3ULL;
 static uint64_t rnd(void)

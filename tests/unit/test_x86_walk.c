@@ -12,18 +12,6 @@
 #include "arch/x86_64.h"
 #include "check.h"
 
-#define CHECKD(cond, name, ...)                                              \
-	do {                                                                 \
-		if (cond) {                                                  \
-			printf("PASS %s\n", name);                           \
-		} else {                                                     \
-			char d_[512];                                        \
-			snprintf(d_, sizeof(d_), __VA_ARGS__);               \
-			printf("FAIL %s: %s (%s:%d)\n", name, d_, __FILE__,  \
-			       __LINE__);                                    \
-			check_failures++;                                    \
-		}                                                            \
-	} while (0)
 
 #define MEM_SIZE (4u << 20)
 #define P  X86_PTE_PRESENT
