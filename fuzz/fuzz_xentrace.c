@@ -18,7 +18,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.dump_all = 1;
 	o.summary = 1;
 	o.report_pcpu = 1;
-	o.interval = VMS_XT_INTERVAL_DOMAIN_TOTAL_TIME_ALL;
+	/* the input's length picks the interval report and CSV, its last
+	 * byte the domain of the single-domain reports */
+	static const enum vms_xt_interval_kind kinds[4] = {
+		VMS_XT_INTERVAL_DOMAIN_TOTAL_TIME_ALL,
+		VMS_XT_INTERVAL_DOMAIN_SHORT_SUMMARY,
+		VMS_XT_INTERVAL_DOMAIN_GUEST_INTERRUPT,
+		VMS_XT_INTERVAL_DOMAIN_GRANT_MAPS,
+	};
+	o.interval = kinds[size % 4];
+	o.interval_csv = (int)(size / 4 % 2);
+	if (o.interval != VMS_XT_INTERVAL_DOMAIN_TOTAL_TIME_ALL) {
+		o.interval_domains[0] = size ? data[size - 1] % 16 : 0;
+		o.n_interval_domains = 1;
+	}
 	o.interval_seconds = 0.5;
 	o.out = null;
 	struct vms_xt_analyzer *a;

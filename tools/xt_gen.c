@@ -3,8 +3,8 @@
  * xt_gen: write a synthetic but realistic xentrace file of a requested size,
  * for benchmarks and tests of `vmsight xentrace`.
  *
- *	xt_gen [-s SIZE[K|M|G]] [-S SEED] [-p PCPUS] [-d HVM_DOMAINS]
- *	       [-j JSON_FILE] -o TRACE_FILE
+ *	xt_gen [-s SIZE[K|M|G]] [-S SEED] [-p PCPUS] [-d HVM_DOMAINS] [-m]
+ *	       [-j JSON_FILE] [-T EVENT_LOG] -o TRACE_FILE
  *
  * The trace is a sequence of epochs, as xentrace writes them: for each pcpu
  * (in ascending order) whose ring has data, a cpu_change record and the
@@ -28,8 +28,19 @@
  * Same seed and parameters give the same file; a smaller SIZE gives a prefix
  * of the same simulation (whole epochs).  With -j the totals the generator
  * knows independently of any reader are written as JSON: records (excluding
- * cpu_change), windows, wrap records, lost records, per-vcpu exit and
- * hypercall counts.
+ * cpu_change), windows, wrap records, lost records, per-vcpu exit,
+ * hypercall and injected-vector counts, grant maps per domain.
+ *
+ * -m adds memory records: dom0 maps grants of the HVM domains
+ * (TRC_MEM_PAGE_GRANT_MAP).  Without it the simulation is unchanged.
+ * -T writes one line per event that the interval reports count, with the
+ * TSC at which a reader processes it (a TSC-less record takes its pcpu's
+ * last TSC):
+ *	g DOM TSC                 grant map done for DOM
+ *	i DOM VCPU VECTOR TSC     injected virtual interrupt
+ *	x DOM VCPU KIND TSC CYC   HVM exit closed at TSC (its vmentry) after
+ *	                          CYC cycles; KIND is the last handler record
+ *	                          of the vcpu (vmcall, intr, hlt or other)
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -48,7 +59,8 @@ struct vcpu {
 	int did, vid, hvm;
 	int state;              /* 0 running, 1 runnable, 2 blocked */
 	uint64_t state_tsc;
-	uint64_t exits[64], hcalls[64];
+	uint64_t exits[64], hcalls[64], inj[256];
+	uint32_t last_handler;  /* low 12 bits of the last handler record */
 };
 
 struct pcpu {
@@ -62,6 +74,7 @@ struct pcpu {
 	struct vcpu idle;
 	struct vcpu *cur;
 	uint64_t slice_end;
+	uint64_t last_emit_tsc;        /* TSC of the last record with one */
 	int lost_pending;
 	uint64_t lost_first, lost_count;
 };
@@ -74,6 +87,9 @@ struct gen {
 	int nall;
 	uint64_t records, windows, wraps, lost, lost_events, bytes;
 	uint64_t first_tsc, last_tsc;
+	int nd, mem;
+	uint64_t grant_for[101];
+	FILE *tlog;
 };
 
 static inline uint64_t rnd(struct gen *g)
@@ -117,6 +133,7 @@ static void emit(struct gen *g, struct pcpu *p, uint32_t event, int tsc,
 			put32(b, (uint32_t)p->tsc);
 			put32(b + 4, (uint32_t)(p->tsc >> 32));
 			b += 8;
+			p->last_emit_tsc = p->tsc;
 		}
 		for (unsigned i = 0; i < pn; i++)
 			put32(b + 4 * i, (uint32_t)rnd(g));  /* stale ring bytes */
@@ -136,6 +153,7 @@ static void emit(struct gen *g, struct pcpu *p, uint32_t event, int tsc,
 			g->first_tsc = p->tsc;
 		if (p->tsc > g->last_tsc)
 			g->last_tsc = p->tsc;
+		p->last_emit_tsc = p->tsc;
 	}
 	for (unsigned i = 0; i < n; i++)
 		put32(b + 4 * i, d[i]);
@@ -193,7 +211,20 @@ static void hvm_step(struct gen *g, struct pcpu *p, struct vcpu *v)
 	unsigned r = exit_reason[rnd(g) & 15];
 	uint64_t rip = 0xffffffff81000000ull + (rnd(g) & 0xffffc);
 	EMIT(g, p, 0x00081102u, 1, r, (uint32_t)rip, (uint32_t)(rip >> 32));
+	uint64_t exit_tsc = p->tsc;
 	v->exits[r]++;
+	/* the handler record each reason gets below (7: none) */
+	switch (r) {
+	case 1: v->last_handler = 0x0f; break;
+	case 48: v->last_handler = 0x21; break;
+	case 30: v->last_handler = 0x16; break;
+	case 31: v->last_handler = 0x0c; break;
+	case 32: v->last_handler = 0x0d; break;
+	case 10: v->last_handler = 0x0e; break;
+	case 18: v->last_handler = 0x12; break;
+	case 44: v->last_handler = 0x25; break;
+	default: break;
+	}
 	switch (r) {
 	case 1: {
 		static const uint32_t vec[4] = { 0x31, 0xf1, 0xfa, 0xfb };
@@ -235,9 +266,20 @@ static void hvm_step(struct gen *g, struct pcpu *p, struct vcpu *v)
 		break;
 	}
 	p->tsc += range(g, 800, 12000);
-	if ((rnd(g) & 7) == 0)
-		EMIT(g, p, 0x00082004u, 0, (rnd(g) & 1) ? 0xf3 : 0xec, 0);
+	if ((rnd(g) & 7) == 0) {
+		uint32_t vec = (rnd(g) & 1) ? 0xf3 : 0xec;
+		EMIT(g, p, 0x00082004u, 0, vec, 0);
+		v->inj[vec]++;
+		if (g->tlog)
+			fprintf(g->tlog, "i %d %d %u %" PRIu64 "\n", v->did, v->vid, vec, p->last_emit_tsc);
+	}
 	EMIT(g, p, 0x00081001u, 1);
+	if (g->tlog) {
+		const char *kind = v->last_handler == 0x12 ? "vmcall" : v->last_handler == 0x0f ? "intr" :
+				   v->last_handler == 0x13 ? "hlt" : "other";
+		fprintf(g->tlog, "x %d %d %s %" PRIu64 " %" PRIu64 "\n", v->did, v->vid, kind, p->tsc,
+			p->tsc - exit_tsc);
+	}
 	p->tsc += range(g, 1000, 30000);
 }
 
@@ -263,6 +305,15 @@ static void pv_step(struct gen *g, struct pcpu *p, struct vcpu *v)
 		EMIT(g, p, 0x0020100du, 1, op);
 	}
 	p->tsc += range(g, 2000, 40000);
+	if (g->mem && g->nd && (rnd(g) & 7) == 0) {
+		/* dom0 maps a page granted by an HVM domain */
+		uint32_t dom = (uint32_t)range(g, 1, (uint64_t)g->nd);
+		EMIT(g, p, 0x0010f001u, 1, dom);
+		g->grant_for[dom]++;
+		if (g->tlog)
+			fprintf(g->tlog, "g %u %" PRIu64 "\n", dom, p->tsc);
+		p->tsc += range(g, 500, 5000);
+	}
 }
 
 /* One step of @p: a guest exit/hypercall, or a scheduling decision. */
@@ -355,18 +406,32 @@ static void json(struct gen *g, FILE *f)
 				fprintf(f, "%s\"%d\": %" PRIu64, sep, r, v->hcalls[r]);
 				sep = ", ";
 			}
+		fprintf(f, "}, \"injections\": {");
+		sep = "";
+		for (int r = 0; r < 256; r++)
+			if (v->inj[r]) {
+				fprintf(f, "%s\"%d\": %" PRIu64, sep, r, v->inj[r]);
+				sep = ", ";
+			}
 		fprintf(f, "}}");
 	}
-	fprintf(f, "\n}}\n");
+	fprintf(f, "\n}, \"grant_maps_for\": {");
+	const char *sep = "";
+	for (int d = 0; d <= 100; d++)
+		if (g->grant_for[d]) {
+			fprintf(f, "%s\"%d\": %" PRIu64, sep, d, g->grant_for[d]);
+			sep = ", ";
+		}
+	fprintf(f, "}}\n");
 }
 
 int main(int argc, char **argv)
 {
 	uint64_t size = 64 << 20, seed = 1;
 	int np = 8, nd = 4;
-	const char *out = NULL, *jpath = NULL;
-	int c;
-	while ((c = getopt(argc, argv, "s:S:p:d:o:j:h")) != -1) {
+	const char *out = NULL, *jpath = NULL, *tpath = NULL;
+	int c, mem = 0;
+	while ((c = getopt(argc, argv, "s:S:p:d:o:j:T:mh")) != -1) {
 		switch (c) {
 		case 's': size = parse_size(optarg); break;
 		case 'S': seed = strtoull(optarg, NULL, 0); break;
@@ -374,9 +439,11 @@ int main(int argc, char **argv)
 		case 'd': nd = atoi(optarg); break;
 		case 'o': out = optarg; break;
 		case 'j': jpath = optarg; break;
+		case 'T': tpath = optarg; break;
+		case 'm': mem = 1; break;
 		default:
 			fprintf(stderr, "usage: xt_gen [-s SIZE[K|M|G]] [-S SEED] [-p PCPUS(2-%d)] "
-				"[-d HVM_DOMAINS(0-100)] [-j JSON] -o TRACE\n", MAXP);
+				"[-d HVM_DOMAINS(0-100)] [-m] [-j JSON] [-T EVENT_LOG] -o TRACE\n", MAXP);
 			return c == 'h' ? 0 : 64;
 		}
 	}
@@ -389,6 +456,15 @@ int main(int argc, char **argv)
 		return 2;
 	g->rng = seed * 0x9e3779b97f4a7c15ull + 0x1234567;
 	g->np = np;
+	g->nd = nd;
+	g->mem = mem;
+	if (tpath) {
+		g->tlog = fopen(tpath, "w");
+		if (!g->tlog) {
+			fprintf(stderr, "xt_gen: %s: %s\n", tpath, strerror(errno));
+			return 2;
+		}
+	}
 	uint64_t base = 1000000000000ull + (rnd(g) & 0xffffffffull);
 	for (int i = 0; i < np; i++) {
 		struct pcpu *p = &g->p[i];
@@ -481,6 +557,10 @@ int main(int argc, char **argv)
 		json(g, j);
 		if (j != stdout)
 			fclose(j);
+	}
+	if (g->tlog && fclose(g->tlog)) {
+		fprintf(stderr, "xt_gen: %s: write failed\n", tpath);
+		return 2;
 	}
 	for (int i = 0; i < g->nall; i++)
 		free(g->all[i]);

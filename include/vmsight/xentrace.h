@@ -17,7 +17,8 @@
  * first problem found (with its file offset) is returned by
  * vms_xt_analyze_*, the reports still cover what was processed.
  * Memory does not grow with trace length except for percentile samples
- * (bounded by sample_max per bucket: 8 bytes a sample, so 256 MiB per
+ * (bounded by sample_max per bucket: 4 bytes a sample, 8 once a bucket
+ * holds a duration of 2^32 cycles or more, so 128 or 256 MiB per
  * bucket with the default cap) and the --interval CSV rows.
  */
 #ifndef VMSIGHT_XENTRACE_H
@@ -39,6 +40,10 @@ enum vms_xt_interval_kind {
 	VMS_XT_INTERVAL_NONE = 0,
 	VMS_XT_INTERVAL_DOMAIN_TOTAL_TIME,     /* listed domains */
 	VMS_XT_INTERVAL_DOMAIN_TOTAL_TIME_ALL, /* every domain */
+	/* One domain, interval_domains[0]: */
+	VMS_XT_INTERVAL_DOMAIN_SHORT_SUMMARY,  /* running % and % per exit kind */
+	VMS_XT_INTERVAL_DOMAIN_GUEST_INTERRUPT,/* injected vectors (10 at most) */
+	VMS_XT_INTERVAL_DOMAIN_GRANT_MAPS,     /* grant maps done for it */
 };
 
 enum vms_xt_scatter_kind {
@@ -56,7 +61,8 @@ enum vms_xt_scatter_kind {
 
 /* Default percentile sample sizes (xenalyze's --sample-size and
  * --sample-max defaults).  A bucket holds at most VMS_XT_SAMPLE_MAX_DEFAULT
- * 8-byte samples, 256 MiB; past the cap it keeps a deterministic subsample. */
+ * samples of 4 bytes (8 when a duration needs more than 32 bits), 128 MiB
+ * (256 MiB); past the cap it keeps a deterministic subsample. */
 #define VMS_XT_SAMPLE_SIZE_DEFAULT 1024
 #define VMS_XT_SAMPLE_MAX_DEFAULT (1 << 25)   /* 33,554,432 */
 

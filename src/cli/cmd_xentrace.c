@@ -22,6 +22,9 @@ static void usage(FILE *f)
 		"  -i, --interval=SEC            interval length (default 1; any positive value)\n"
 		"      --interval-domain-total-time-all\n"
 		"      --interval-domain-total-time=DOM[,DOM...]\n"
+		"      --interval-domain-short-summary=DOM   running %% and %% per exit kind\n"
+		"      --interval-domain-guest-interrupt=DOM injected vectors per interval\n"
+		"      --interval-domain-grant-maps=DOM      grant maps done for DOM\n"
 		"      --csv                     interval output as CSV, header first\n"
 		"      --scatterplot-runstate | -runstate-time | -pcpu | -vmexit-eip |\n"
 		"      --scatterplot-wake-to-halt | -rdtsc\n"
@@ -31,7 +34,7 @@ static void usage(FILE *f)
 		"      --cpu-hz=HZ[G|M|K]        TSC frequency (default 2.4G)\n"
 		"      --symbol-file=FILE        'hexaddr name' lines for guest rips\n"
 		"      --sample-size=N           initial percentile samples (1024, 0: none)\n"
-		"      --sample-max=N            cap on samples per bucket (33554432 = 256 MiB)\n"
+		"      --sample-max=N            cap on samples per bucket (33554432 = 128 MiB)\n"
 		"      --with-mmio-enumeration   per-gpa MMIO table\n"
 		"      --with-pio-enumeration    per-port I/O table (default)\n"
 		"      --mmio-enumeration-skip-vga=0|1\n"
@@ -45,6 +48,7 @@ enum {
 	O_SYMBOLS, O_SAMPLE_SIZE, O_SAMPLE_MAX, O_MMIO, O_PIO, O_SKIP_VGA,
 	O_SC_RUNSTATE, O_SC_RUNSTATE_TIME, O_SC_PCPU, O_SC_VMEXIT_EIP,
 	O_SC_W2H, O_SC_RDTSC, O_SC_EXTINT, O_SC_INTEIP, O_SC_IO, O_SVG,
+	O_ISS, O_IGI, O_IGM,
 };
 
 static int parse_uint(const char *s, unsigned *v)
@@ -67,6 +71,9 @@ int cmd_xentrace(int argc, char **argv)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "interval-domain-total-time-all", no_argument, NULL, O_ITT_ALL },
 		{ "interval-domain-total-time", required_argument, NULL, O_ITT },
+		{ "interval-domain-short-summary", required_argument, NULL, O_ISS },
+		{ "interval-domain-guest-interrupt", required_argument, NULL, O_IGI },
+		{ "interval-domain-grant-maps", required_argument, NULL, O_IGM },
 		{ "csv", no_argument, NULL, O_CSV },
 		{ "cpu-hz", required_argument, NULL, O_CPU_HZ },
 		{ "symbol-file", required_argument, NULL, O_SYMBOLS },
@@ -127,6 +134,18 @@ int cmd_xentrace(int argc, char **argv)
 			}
 			break;
 		}
+		case O_ISS: case O_IGI: case O_IGM:
+			if (parse_uint(optarg, &u) || u > 0x7fffffff) {
+				fprintf(stderr, "vmsight xentrace: bad domain '%s' (one domain id)\n", optarg);
+				return EXIT_USAGE;
+			}
+			o.interval = c == O_ISS ? VMS_XT_INTERVAL_DOMAIN_SHORT_SUMMARY :
+				     c == O_IGI ? VMS_XT_INTERVAL_DOMAIN_GUEST_INTERRUPT :
+						  VMS_XT_INTERVAL_DOMAIN_GRANT_MAPS;
+			o.interval_domains[0] = (int)u;
+			o.n_interval_domains = 1;
+			any_output = 1;
+			break;
 		case O_CSV: o.interval_csv = 1; break;
 		case O_CPU_HZ:
 			if ((err = vms_xt_parse_hz(optarg, &o.cpu_hz))) {

@@ -219,8 +219,21 @@ struct vms_error *vms_xt_analyzer_create(const struct vms_xt_options *o,
 	if (!a->cpu_qhz)
 		a->cpu_qhz = 1;
 	a->samples.size = o->sample_size < 0 ? 0 : o->sample_size;
+	/* percentiles are printed only by these two reports: without them
+	 * (--dump-all, intervals, scatterplots) no samples are kept */
+	if (!o->summary && !o->report_pcpu)
+		a->samples.size = 0;
 	a->samples.max = o->sample_max < 0 ? 0 : o->sample_max;
 	if (o->interval != VMS_XT_INTERVAL_NONE) {
+		bool one = o->interval == VMS_XT_INTERVAL_DOMAIN_SHORT_SUMMARY ||
+			   o->interval == VMS_XT_INTERVAL_DOMAIN_GUEST_INTERRUPT ||
+			   o->interval == VMS_XT_INTERVAL_DOMAIN_GRANT_MAPS;
+		if (o->n_interval_domains < 0 || o->n_interval_domains > 64 ||
+		    (one && o->n_interval_domains != 1)) {
+			xt_out_free(a);
+			free(a);
+			return vms_error_create(VMS_ERR_INVALID, "bad interval domain list (one domain for the short-summary, guest-interrupt and grant-maps reports, at most 64)");
+		}
 		if (!(o->interval_seconds > 0)) {
 			xt_out_free(a);
 			free(a);
@@ -246,12 +259,7 @@ struct vms_error *vms_xt_analyzer_create(const struct vms_xt_options *o,
 	a->pstr_last = -1;
 	a->default_domain.did = XT_DEFAULT_DOMAIN;
 	interval_domain(a, &a->default_domain);
-	if (o->interval == VMS_XT_INTERVAL_DOMAIN_TOTAL_TIME && o->interval_csv) {
-		xt_outs(a, "time");
-		for (int i = 0; i < o->n_interval_domains; i++)
-			xt_outf(a, ",d%d", o->interval_domains[i]);
-		xt_outc(a, '\n');
-	}
+	xt_interval_head(a);
 	if (o->symbol_file) {
 		struct vms_error *err = load_symbols(a, o->symbol_file);
 		if (err) {
@@ -325,6 +333,7 @@ static void free_domain(struct xt_domain *d)
 	for (int i = 0; i < DS_MAX; i++)
 		xt_sum_free(&d->runstates[i]);
 	xt_sum_free(&d->total_time);
+	free(d->gi_iv);
 }
 
 void vms_xt_analyzer_destroy(struct vms_xt_analyzer *a)
@@ -492,8 +501,9 @@ static inline const uint8_t *src_get(struct vms_xt_analyzer *a, struct xt_pcpu *
 
 /* Read the record at @off into @r; returns its size, 0 at EOF, -1 if the
  * record is cut short by the end of the file. */
-static int read_rec_at(struct vms_xt_analyzer *a, struct xt_pcpu *p,
-		       uint64_t off, struct xt_rec *r)
+static inline __attribute__((always_inline))
+int read_rec_at(struct vms_xt_analyzer *a, struct xt_pcpu *p,
+		uint64_t off, struct xt_rec *r)
 {
 	size_t got;
 	const uint8_t *b = src_get(a, p, off, 40, &got);
@@ -506,8 +516,56 @@ static int read_rec_at(struct vms_xt_analyzer *a, struct xt_pcpu *p,
 	__builtin_prefetch(b + 512);
 	uint32_t h = le32(b);
 	r->offset = off;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* event and n in one store: the compiler reads them with one 64-bit
+	 * load where both are tested (fill_record), and two 32-bit stores
+	 * would stall that load (no store forwarding) */
+	uint64_t en = (uint64_t)(h & 0x0fffffff) | (uint64_t)((h >> 28) & 7) << 32;
+	memcpy(&r->event, &en, sizeof(en));
+#else
 	r->event = h & 0x0fffffff;
 	r->n = (h >> 28) & 7;
+#endif
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (got >= 40) {
+		/* The largest record (40 bytes) is readable: decode without
+		 * branches on the header, whose fields vary record by record. */
+		unsigned has = h >> 31, n = (h >> 28) & 7;
+		r->has_tsc = (int)has;
+		r->size = 4 + 8 * has + 4 * n;
+		uint64_t t;
+		memcpy(&t, b + 4, 8);
+		r->tsc = t & -(uint64_t)has;
+		const uint8_t *d = b + 4 + 8 * has;
+		/* 28 bytes are readable: copy them all and clear the words
+		 * past n, without a loop whose length varies per record
+		 * (words 2j, 2j+1 in 64-bit piece j) */
+#define K_(n, j) ((n) >= 2 * (j) + 2 ? ~0ull : (n) == 2 * (j) + 1 ? 0xffffffffull : 0)
+#define KROW_(n) { K_(n, 0), K_(n, 1), K_(n, 2), K_(n, 3) }
+		static const uint64_t keep[8][4] = {
+			KROW_(0), KROW_(1), KROW_(2), KROW_(3),
+			KROW_(4), KROW_(5), KROW_(6), KROW_(7),
+		};
+#undef KROW_
+#undef K_
+		const uint64_t *k = keep[n];
+		uint64_t w0, w1, w2;
+		uint32_t w3;
+		memcpy(&w0, d, 8);
+		memcpy(&w1, d + 8, 8);
+		memcpy(&w2, d + 16, 8);
+		memcpy(&w3, d + 24, 4);
+		w0 &= k[0];
+		w1 &= k[1];
+		w2 &= k[2];
+		w3 &= (uint32_t)k[3];
+		memcpy(&r->d[0], &w0, 8);
+		memcpy(&r->d[2], &w1, 8);
+		memcpy(&r->d[4], &w2, 8);
+		r->d[6] = w3;
+		return (int)r->size;
+	}
+#endif
 	r->has_tsc = (int)(h >> 31);
 	r->size = 4 + 8 * r->has_tsc + 4 * r->n;
 	if (got < r->size)
@@ -723,6 +781,7 @@ static struct xt_vcpu *vcpu_create(struct vms_xt_analyzer *a,
 		return NULL;
 	v->vid = vid;
 	v->d = d;
+	v->idle = d->did == XT_IDLE_DOMAIN;
 	v->rs.state = RS_INIT;
 	v->rs.last_old.wrong = RS_INIT;
 	d->vcpu[vid] = v;
@@ -747,8 +806,11 @@ static struct xt_vcpu *vcpu_find(struct vms_xt_analyzer *a, unsigned did,
 
 static struct xt_hvm *hvm_get(struct xt_vcpu *v)
 {
-	if (!v->hvm)
+	if (!v->hvm) {
 		v->hvm = calloc(1, sizeof(*v->hvm));
+		if (v->hvm)
+			v->hvm->short_kind = HSS_MAX;
+	}
 	return v->hvm;
 }
 
@@ -1062,6 +1124,25 @@ static void update_io_address(struct vms_xt_analyzer *a, struct xt_ioaddr **list
 	xt_sum_add(&p->s[dir], cycles, &a->samples);
 }
 
+/* --interval-domain-short-summary: the exit's cycles go to the kind a
+ * handler chose (cr3 write, shadow fault), else to the kind of the last
+ * handler record (vmcall, intr, hlt, other), as xenalyze does. */
+static void short_summary_add(struct xt_domain *d, struct xt_hvm *h)
+{
+	int kind = h->short_kind;
+	if (kind < 0 || kind >= HSS_MAX) {
+		if (!h->arc_cycles)
+			return;
+		switch (h->event_handler) {
+		case 0x12: kind = HSS_VMCALL; break;
+		case 0x0f: kind = HSS_INTERRUPT; break;
+		case 0x13: kind = HSS_HLT; break;
+		default: kind = HSS_OTHER; break;
+		}
+	}
+	d->hss_iv[kind] += h->arc_cycles;
+}
+
 static void hvm_close_vmexit(struct vms_xt_analyzer *a, struct xt_vcpu *v,
 			     uint64_t tsc)
 {
@@ -1120,6 +1201,8 @@ static void hvm_close_vmexit(struct vms_xt_analyzer *a, struct xt_vcpu *v,
 	default:
 		break;
 	}
+	if (v->d == a->idom && a->o.interval == VMS_XT_INTERVAL_DOMAIN_SHORT_SUMMARY)
+		short_summary_add(v->d, h);
 	h->exit_tsc = 0;
 	h->vmexit_valid = false;
 	h->post = POST_NONE;
@@ -1208,6 +1291,8 @@ static void hvm_inj_virq(struct vms_xt_analyzer *a, struct xt_vcpu *v, struct xt
 	if (a->o.dump_all)
 		xt_outf(a, " %s inj_virq vec %u  %s\n", a->hdr, vector, ri->d[1] ? "fake" : "real");
 	h->gi[vector < XT_GUEST_INT_MAX ? vector : XT_GUEST_INT_MAX].count++;
+	if (a->o.interval == VMS_XT_INTERVAL_DOMAIN_GUEST_INTERRUPT)
+		xt_interval_guest_interrupt(a, v->d, vector < XT_GUEST_INT_MAX ? vector : XT_GUEST_INT_MAX);
 	if (vector < XT_GUEST_INT_MAX) {
 		struct xt_gi *g = &h->gi[vector];
 		if (h->w2h.waking && h->w2h.vector == 0) {
@@ -1382,6 +1467,13 @@ static void hvm_handler(struct vms_xt_analyzer *a, struct xt_pcpu *p, struct xt_
 		h->inflight_event = ri->event;
 		return;
 	}
+	case 0x00082009: case 0x00082109: /* CR_WRITE */
+		if (ri->d[0] == 3 && (h->post == POST_NONE || h->post == POST_GENERIC))
+			h->short_kind = HSS_CR3;
+		if (a->o.dump_all)
+			hvm_generic_dump(a, ri, "]");
+		h->inflight_event = ri->event;
+		return;
 	case 0x0008201a: { /* RDTSC */
 		uint64_t t = (uint64_t)ri->d[0] | (uint64_t)ri->d[1] << 32;
 		if (a->o.dump_all)
@@ -1439,6 +1531,7 @@ static void hvm_vmexit(struct vms_xt_analyzer *a, struct xt_pcpu *p, struct xt_v
 	h->entry_tsc = 0;
 	h->post = POST_GENERIC;
 	h->inflight_event = 0;
+	h->short_kind = HSS_MAX;
 }
 
 static void hvm_vmentry(struct vms_xt_analyzer *a, struct xt_pcpu *p, struct xt_vcpu *v)
@@ -1540,6 +1633,161 @@ static void process_generic(struct vms_xt_analyzer *a, struct xt_rec *ri)
 {
 	if (a->o.dump_all)
 		dump_generic(a, ri);
+}
+
+/* ---- shadow ---- */
+
+/* Shadow page-fault records are dumped generically; for an open exit they
+ * set its --interval-domain-short-summary kind (xenalyze's shadow
+ * post-processors).  The full shadow summary is not done. */
+static void shadow_process(struct vms_xt_analyzer *a, struct xt_pcpu *p)
+{
+	struct xt_rec *ri = &p->ri;
+	struct xt_vcpu *v = p->current;
+	process_generic(a, ri);
+	if (v->data_type == 0) {
+		if (!hvm_get(v)) {
+			xt_fail(a, VMS_ERR_NOMEM, "out of memory");
+			return;
+		}
+		v->data_type = 1;
+		v->hvm->init = true;
+	}
+	struct xt_hvm *h = v->hvm;
+	if (v->data_type != 1 || !h || !h->init || !h->vmexit_valid)
+		return;
+	switch (ri->event & 0xff) {
+	case 1: case 2: /* not shadow (propagate), fast propagate */
+		h->short_kind = HSS_PROPAGATE;
+		break;
+	case 3: case 5: /* fast mmio, mmio */
+		h->short_kind = HSS_MMIO;
+		break;
+	case 6: { /* fixup: gl1e, va, flags (bit 18 = unsync) */
+		unsigned gpl = ((ri->event >> 8) & 0xf) + 2;
+		unsigned fi = gpl >= 4 ? 4 : gpl == 3 ? 3 : 2;
+		h->short_kind = ri->n > fi && (ri->d[fi] >> 18 & 1) ? HSS_UNSYNC : HSS_FIXUP;
+		break;
+	}
+	case 8:
+		h->short_kind = HSS_EMULATE;
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- memory ---- */
+
+static uint64_t w64(const struct xt_rec *ri, unsigned i)
+{
+	return (uint64_t)ri->d[i] | (uint64_t)ri->d[i + 1] << 32;
+}
+
+/* p2m order 0/9/18 -> 0/1/2; anything else is reported and not counted
+ * (xenalyze counts it at index 4 of 4-entry arrays). */
+static int pod_order(struct vms_xt_analyzer *a, uint32_t order)
+{
+	if (order % 9 || order / 9 > 2) {
+		xt_warn(a, "p2m_canonical_order: Strange, non-canonical order %u\n", order);
+		return -1;
+	}
+	return (int)(order / 9);
+}
+
+static void mem_process(struct vms_xt_analyzer *a, struct xt_pcpu *p)
+{
+	struct xt_rec *ri = &p->ri;
+	unsigned minor = ri->event & 0xfff;
+	struct xt_vcpu *v = p->current;
+	bool dump = a->o.dump_all;
+	switch (minor) {
+	case MEM_GRANT_MAP: case MEM_GRANT_UNMAP: case MEM_GRANT_TRANSFER: {
+		if (ri->n < 1)
+			break;
+		if (dump)
+			xt_outf(a, " %s %s domain %u\n", a->hdr, xt_mem_name[minor], ri->d[0]);
+		/* xenalyze never counts grant ops (its mem_page_grant only
+		 * dumps), so its grant-maps interval is always 0: counted here
+		 * as its default memory case does, by the running domain and
+		 * for the domain in the record (created if new). */
+		if (v && v->d) {
+			v->d->mem_done[minor]++;
+			/* a domain id has 16 bits: a larger word is not one
+			 * (and must not create domains without bound) */
+			struct xt_domain *d = ri->d[0] <= 0xffff ? domain_find(a, (int)ri->d[0]) : NULL;
+			if (d) {
+				d->mem_done_for[minor]++;
+				if (minor == MEM_GRANT_MAP)
+					d->grant_map_iv++;
+			}
+		}
+		return;
+	}
+	case MEM_SET_P2M:
+		if (ri->n < 6)
+			break;
+		if (dump)
+			xt_outf(a, " %s set_p2m_entry d%u o%u t %u g %" PRIx64 " m %" PRIx64 "\n", a->hdr,
+				ri->d[5] & 0xffff, ri->d[5] >> 16, ri->d[4], w64(ri, 0), w64(ri, 2));
+		return;
+	case MEM_DECREASE_RESERVATION:
+	case MEM_POD_SPLINTER:
+		if (ri->n < 4)
+			break;
+		if (dump)
+			xt_outf(a, " %s %s d%d o%d g %" PRIx64 "\n", a->hdr,
+				minor == MEM_POD_SPLINTER ? "pod_spage_splinter" : "decrease_reservation",
+				(int)ri->d[2], (int)ri->d[3], w64(ri, 0));
+		return;
+	case MEM_POD_POPULATE: {
+		if (ri->n < 6)
+			break;
+		if (dump)
+			xt_outf(a, " %s pod_populate d%d o%d g %" PRIx64 " m %" PRIx64 "\n", a->hdr,
+				(int)ri->d[4], (int)ri->d[5], w64(ri, 0), w64(ri, 2));
+		if (v && v->d) {
+			int o = pod_order(a, ri->d[5]);
+			if (o >= 0)
+				v->d->pod.populate_order[o]++;
+		}
+		return;
+	}
+	case MEM_POD_ZERO_RECLAIM: {
+		if (ri->n < 6)
+			break;
+		int ctx = POD_CTX_UNKNOWN;
+		if (v && v->data_type == 1 && v->hvm && v->hvm->vmexit_valid) {
+			/* VMX numbers, as in xenalyze */
+			switch (v->hvm->exit_reason) {
+			case 48: case 0: ctx = POD_CTX_FAULT; break;
+			case 18: ctx = POD_CTX_BALLOON; break;
+			}
+		}
+		if (dump)
+			xt_outf(a, " %s pod_zero_reclaim d%d o%d g %" PRIx64 " m %" PRIx64 " ctx %s\n", a->hdr,
+				(int)ri->d[4], (int)ri->d[5], w64(ri, 0), w64(ri, 2), xt_pod_ctx_name[ctx]);
+		if (v && v->d) {
+			int o = pod_order(a, ri->d[5]);
+			if (o >= 0) {
+				v->d->pod.reclaim_order[o]++;
+				v->d->pod.reclaim_context[ctx]++;
+				v->d->pod.reclaim_context_order[ctx][o]++;
+			}
+		}
+		return;
+	}
+	default:
+		if (minor < MEM_MAX && v && v->d) {
+			v->d->mem_done[minor]++;
+			struct xt_domain *d = ri->d[0] <= 0xffff ? domain_find(a, (int)ri->d[0]) : NULL;
+			if (d)
+				d->mem_done_for[minor]++;
+		}
+		break;
+	}
+	/* unknown minor, or too few words for the decoder */
+	process_generic(a, ri);
 }
 
 /* ---- scheduler ---- */
@@ -2422,7 +2670,7 @@ static void process_record(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 			xt_warn(a, "WARNING: p->current null!  Not processing\n");
 			goto out;
 		}
-		if (!emul && p->current->d->did == XT_IDLE_DOMAIN) {
+		if (!emul && p->current->idle) {
 			xt_warn(a, "WARNING: Unexpected record for idle domain! Not processing\n");
 			goto out;
 		}
@@ -2445,6 +2693,8 @@ static void process_record(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 	case TL_HVM: hvm_process(a, p); break;
 	case TL_PV: pv_process(a, p); break;
 	case TL_HW: hw_process(a, p); break;
+	case TL_MEM: mem_process(a, p); break;
+	case TL_SHADOW: shadow_process(a, p); break;
 	case TL_DOM0OP:
 		if (a->o.dump_all) {
 			if (ri->event == 0x00041001 || ri->event == 0x00041002)

@@ -78,3 +78,21 @@ unsigned xt_exit_named_max(int svm)
 {
 	return svm ? 1025 : 56;
 }
+
+const char *const xt_hss_name[HSS_MAX] = {
+	"emulate", "unsync", "fixup", "mmio", "propagate", "cr3", "vmcall",
+	"intr", "hlt", "other",
+};
+
+const char *const xt_mem_name[MEM_MAX] = {
+	[MEM_GRANT_MAP] = "grant-map",
+	[MEM_GRANT_UNMAP] = "grant-unmap",
+	[MEM_GRANT_TRANSFER] = "grant-transfer",
+	[MEM_SET_P2M] = "set-p2m",
+	[MEM_DECREASE_RESERVATION] = "decrease-reservation",
+	[MEM_POD_POPULATE] = "pod-populate",
+	[MEM_POD_ZERO_RECLAIM] = "pod-zero-reclaim",
+	[MEM_POD_SPLINTER] = "pod-superpage-splinter",
+};
+
+const char *const xt_pod_ctx_name[POD_CTX_MAX] = { "unknown", "fault", "balloon" };

@@ -26,9 +26,9 @@ static void print_time_sum(struct vms_xt_analyzer *a, struct xt_sum *s, const ch
 	int64_t avg = (int64_t)(s->cycles / s->count);
 	if (a->samples.size) {
 		uint32_t n = nsamples(s);
-		int64_t p50 = xt_pct_weighted(s->sample, n, 50);
-		int64_t p5 = xt_pct_weighted(s->sample, n, 5);
-		int64_t p95 = xt_pct_weighted(s->sample, n, 95);
+		int64_t p5, p50, p95;
+		if (!xt_sum_pct_weighted3(s, n, &p5, &p50, &p95))
+			xt_fail(a, VMS_ERR_NOMEM, "out of memory for percentiles");
 		xt_outf(a, "%s: %7u %5.2fs %6" PRId64 " {%6" PRId64 "|%6" PRId64 "|%6" PRId64 "}\n",
 			label, s->count, secs(a, s->cycles), avg, p5, p50, p95);
 	} else {
@@ -45,7 +45,8 @@ static void print_affinity(struct vms_xt_analyzer *a, struct xt_sum *s, const ch
 	if (a->samples.size) {
 		uint32_t n = nsamples(s);
 		int64_t p5, p50, p95;
-		xt_pct_count3(s->sample, n, &p5, &p50, &p95);
+		if (!xt_sum_pct_count3(s, n, &p5, &p50, &p95))
+			xt_fail(a, VMS_ERR_NOMEM, "out of memory for percentiles");
 		xt_outf(a, "%s: %7u %6" PRId64 " {%6" PRId64 "|%6" PRId64 "|%6" PRId64 "}\n",
 			label, s->count, avg, p5, p50, p95);
 	} else {
@@ -64,7 +65,8 @@ static void print_event_sum(struct vms_xt_analyzer *a, struct xt_sum *s, const c
 	if (a->samples.size) {
 		uint32_t n = nsamples(s);
 		int64_t p5, p50, p95;
-		xt_pct_count3(s->sample, n, &p5, &p50, &p95);
+		if (!xt_sum_pct_count3(s, n, &p5, &p50, &p95))
+			xt_fail(a, VMS_ERR_NOMEM, "out of memory for percentiles");
 		xt_outf(a, " %7u %5.2fs %5.2f%% %5" PRId64 " cyc {%5" PRId64 "|%5" PRId64 "|%5" PRId64 "}\n",
 			s->event_count, secs(a, s->cycles), pct, avg, p5, p50, p95);
 	} else {
@@ -253,6 +255,37 @@ static void vcpu_summary(struct vms_xt_analyzer *a, struct xt_vcpu *v)
 		pv_summary(a, v->pv);
 }
 
+/* xenalyze's layout.  Grant ops are counted here (xenalyze never counts
+ * them); a non-canonical PoD order is not counted. */
+static void mem_summary(struct vms_xt_analyzer *a, struct xt_domain *d)
+{
+	xt_outs(a, " Grant table ops:\n  Done by:\n");
+	for (int i = 0; i < MEM_MAX; i++)
+		if (d->mem_done[i])
+			xt_outf(a, "   %-14s: %u\n", xt_mem_name[i] ? xt_mem_name[i] : "(null)", d->mem_done[i]);
+	xt_outs(a, "  Done for:\n");
+	for (int i = 0; i < MEM_MAX; i++)
+		if (d->mem_done_for[i])
+			xt_outf(a, "   %-14s: %u\n", xt_mem_name[i] ? xt_mem_name[i] : "(null)", d->mem_done_for[i]);
+	xt_outs(a, " Populate-on-demand:\n  Populated:\n");
+	for (int i = 0; i < XT_POD_ORDER_MAX; i++)
+		if (d->pod.populate_order[i])
+			xt_outf(a, "   [%d] %u\n", i, d->pod.populate_order[i]);
+	xt_outs(a, "  Reclaim order:\n");
+	for (int i = 0; i < XT_POD_ORDER_MAX; i++)
+		if (d->pod.reclaim_order[i])
+			xt_outf(a, "   [%d] %u\n", i, d->pod.reclaim_order[i]);
+	xt_outs(a, "  Reclaim contexts:\n");
+	for (int j = 0; j < POD_CTX_MAX; j++) {
+		if (!d->pod.reclaim_context[j])
+			continue;
+		xt_outf(a, "   * [%s] %u\n", xt_pod_ctx_name[j], d->pod.reclaim_context[j]);
+		for (int i = 0; i < XT_POD_ORDER_MAX; i++)
+			if (d->pod.reclaim_context_order[j][i])
+				xt_outf(a, "    [%d] %u\n", i, d->pod.reclaim_context_order[j][i]);
+	}
+}
+
 static void domain_summary(struct vms_xt_analyzer *a, struct xt_domain *d)
 {
 	char label[40];
@@ -261,8 +294,7 @@ static void domain_summary(struct vms_xt_analyzer *a, struct xt_domain *d)
 		snprintf(label, sizeof(label), "  %8s", xt_domain_runstate_name[i]);
 		print_time_sum(a, &d->runstates[i], label);
 	}
-	xt_outf(a, " Grant table ops:\n  Done by:\n  Done for:\n");
-	xt_outf(a, " Populate-on-demand:\n  Populated:\n  Reclaim order:\n  Reclaim contexts:\n");
+	mem_summary(a, d);
 	for (int i = 0; i < XT_MAX_CPUS; i++)
 		if (d->vcpu[i])
 			vcpu_summary(a, d->vcpu[i]);
@@ -325,8 +357,20 @@ void xt_report_pcpu(struct vms_xt_analyzer *a)
 
 /* ---- intervals ---- */
 
+static bool single_domain_mode(const struct vms_xt_analyzer *a)
+{
+	return a->o.interval == VMS_XT_INTERVAL_DOMAIN_SHORT_SUMMARY ||
+	       a->o.interval == VMS_XT_INTERVAL_DOMAIN_GUEST_INTERRUPT ||
+	       a->o.interval == VMS_XT_INTERVAL_DOMAIN_GRANT_MAPS;
+}
+
 void xt_interval_add_domain(struct vms_xt_analyzer *a, struct xt_domain *d)
 {
+	if (single_domain_mode(a)) {
+		if (d->did == a->o.interval_domains[0])
+			a->idom = d;
+		return;
+	}
 	if (a->o.interval == VMS_XT_INTERVAL_DOMAIN_TOTAL_TIME) {
 		bool listed = false;
 		for (int i = 0; i < a->o.n_interval_domains; i++)
@@ -347,6 +391,38 @@ void xt_interval_add_domain(struct vms_xt_analyzer *a, struct xt_domain *d)
 	a->icols[a->n_icols++] = d;
 }
 
+/* An injected vector: it takes one of the 10 columns (whichever domain
+ * injected it, as in xenalyze; a vector 0 holds its slot only until the
+ * next vector), and counts for the reported domain. */
+void xt_interval_guest_interrupt(struct vms_xt_analyzer *a, struct xt_domain *d,
+				 unsigned vec)
+{
+	int i;
+	for (i = 0; i < XT_INTERVAL_GI_MAX; i++) {
+		if (a->ivec[i] == 0) {
+			a->ivec[i] = (int)vec;
+			break;
+		}
+		if (a->ivec[i] == (int)vec)
+			break;
+	}
+	if (i == XT_INTERVAL_GI_MAX) {
+		xt_warn(a, "FATAL: used up all %d guest interrupt slots!\n", XT_INTERVAL_GI_MAX);
+		return;
+	}
+	if (d != a->idom)
+		return;
+	if (!d->gi_iv) {
+		d->gi_iv = calloc(XT_GUEST_INT_MAX + 1, sizeof(*d->gi_iv));
+		if (!d->gi_iv) {
+			xt_fail(a, VMS_ERR_NOMEM, "out of memory");
+			return;
+		}
+	}
+	if (vec <= XT_GUEST_INT_MAX)
+		d->gi_iv[vec]++;
+}
+
 static void time_str(struct vms_xt_analyzer *a, uint64_t tsc, char *buf, size_t len)
 {
 	unsigned s, ns;
@@ -354,11 +430,120 @@ static void time_str(struct vms_xt_analyzer *a, uint64_t tsc, char *buf, size_t 
 	snprintf(buf, len, "%u.%09u", s, ns);
 }
 
+/* Header lines printed before the first row: xenalyze's short-summary
+ * header, and the CSV headers whose columns are known in advance. */
+void xt_interval_head(struct vms_xt_analyzer *a)
+{
+	const char *sep = a->o.interval_csv ? "," : " ";
+	switch (a->o.interval) {
+	case VMS_XT_INTERVAL_DOMAIN_TOTAL_TIME:
+		if (!a->o.interval_csv)
+			return; /* the listed form has no header, as in xenalyze */
+		xt_outs(a, "time");
+		for (int i = 0; i < a->o.n_interval_domains; i++)
+			xt_outf(a, ",d%d", a->o.interval_domains[i]);
+		xt_outc(a, '\n');
+		return;
+	case VMS_XT_INTERVAL_DOMAIN_SHORT_SUMMARY:
+		xt_outf(a, "time%srunning", sep);
+		for (int i = 0; i < HSS_MAX; i++)
+			xt_outf(a, "%s%s", sep, xt_hss_name[i]);
+		xt_outc(a, '\n');
+		return;
+	case VMS_XT_INTERVAL_DOMAIN_GRANT_MAPS:
+		/* xenalyze prints no header */
+		if (a->o.interval_csv)
+			xt_outf(a, "time,d%d\n", a->o.interval_domains[0]);
+		return;
+	default:
+		return;
+	}
+}
+
+static double iv_pct(const struct vms_xt_analyzer *a, uint64_t c)
+{
+	/* xenalyze: (double)(cycles * 100) / total */
+	return (double)(c * 100) / (double)a->interval_cycles;
+}
+
+/* CSV rows whose columns are only known at the end (new domains, new
+ * vectors) are kept until the end so that the header comes first. */
+static void keep_row(struct vms_xt_analyzer *a, char *row)
+{
+	if (a->n_irows == a->cap_irows) {
+		size_t cap = a->cap_irows ? a->cap_irows * 2 : 64;
+		char **nr = realloc(a->irows, cap * sizeof(*nr));
+		if (!nr) {
+			free(row);
+			xt_fail(a, VMS_ERR_NOMEM, "out of memory for the interval rows");
+			return;
+		}
+		a->irows = nr;
+		a->cap_irows = cap;
+	}
+	a->irows[a->n_irows++] = row;
+}
+
+static void guest_interrupt_row(struct vms_xt_analyzer *a, const char *t)
+{
+	struct xt_domain *d = a->idom;
+	const char *sep = a->o.interval_csv ? "," : " ";
+	char row[32 + XT_INTERVAL_GI_MAX * 12];
+	size_t n = (size_t)snprintf(row, sizeof(row), "%s", t);
+	for (int i = 0; i < XT_INTERVAL_GI_MAX; i++) {
+		int v = a->ivec[i];
+		if (v == 0)
+			break;
+		uint32_t c = 0;
+		if (d->gi_iv && v >= 0 && v <= XT_GUEST_INT_MAX) {
+			c = d->gi_iv[v];
+			d->gi_iv[v] = 0;
+		}
+		n += (size_t)snprintf(row + n, sizeof(row) - n, "%s%u", sep, c);
+	}
+	if (!a->o.interval_csv) {
+		xt_outs(a, row);
+		xt_outc(a, '\n');
+		return;
+	}
+	char *r = strdup(row);
+	if (r)
+		keep_row(a, r);
+	else
+		xt_fail(a, VMS_ERR_NOMEM, "out of memory for the interval rows");
+}
+
 void xt_interval_row(struct vms_xt_analyzer *a)
 {
 	char t[32];
 	time_str(a, a->interval_start, t, sizeof(t));
-	if (a->o.interval == VMS_XT_INTERVAL_DOMAIN_TOTAL_TIME) {
+	const char *sep = a->o.interval_csv ? "," : " ";
+	switch (a->o.interval) {
+	case VMS_XT_INTERVAL_DOMAIN_SHORT_SUMMARY: {
+		struct xt_domain *d = a->idom;
+		if (!d)
+			return; /* no row before the domain exists, as in xenalyze */
+		xt_outs(a, t);
+		xt_outf(a, "%s%.02f", sep, iv_pct(a, d->total_time.interval_cycles));
+		d->total_time.interval_cycles = 0;
+		for (int i = 0; i < HSS_MAX; i++) {
+			xt_outf(a, "%s%.02f", sep, iv_pct(a, d->hss_iv[i]));
+			d->hss_iv[i] = 0;
+		}
+		xt_outc(a, '\n');
+		return;
+	}
+	case VMS_XT_INTERVAL_DOMAIN_GUEST_INTERRUPT:
+		if (a->idom)
+			guest_interrupt_row(a, t);
+		return;
+	case VMS_XT_INTERVAL_DOMAIN_GRANT_MAPS:
+		if (!a->idom)
+			return;
+		xt_outf(a, "%s%s%u\n", t, sep, a->idom->grant_map_iv);
+		a->idom->grant_map_iv = 0;
+		return;
+	case VMS_XT_INTERVAL_DOMAIN_TOTAL_TIME:
 		/* listed form: columns in the order given */
 		xt_outs(a, t);
 		for (int i = 0; i < a->o.n_interval_domains; i++) {
@@ -367,8 +552,7 @@ void xt_interval_row(struct vms_xt_analyzer *a)
 				if (a->icols[j]->did == a->o.interval_domains[i])
 					d = a->icols[j];
 			if (d) {
-				xt_outf(a, a->o.interval_csv ? ",%.02f" : " %.02f",
-					(double)(d->total_time.interval_cycles * 100) / (double)a->interval_cycles);
+				xt_outf(a, "%s%.02f", sep, iv_pct(a, d->total_time.interval_cycles));
 				d->total_time.interval_cycles = 0;
 			} else {
 				xt_outs(a, a->o.interval_csv ? ",0.00" : " 0.0");
@@ -376,13 +560,14 @@ void xt_interval_row(struct vms_xt_analyzer *a)
 		}
 		xt_outc(a, '\n');
 		return;
+	default:
+		break;
 	}
 	if (!a->o.interval_csv) {
 		xt_outs(a, t);
 		for (int i = 0; i < a->n_icols; i++) {
 			struct xt_domain *d = a->icols[i];
-			xt_outf(a, " %.02f", (double)(d->total_time.interval_cycles * 100) /
-				(double)a->interval_cycles);
+			xt_outf(a, " %.02f", iv_pct(a, d->total_time.interval_cycles));
 			d->total_time.interval_cycles = 0;
 		}
 		xt_outc(a, '\n');
@@ -392,34 +577,54 @@ void xt_interval_row(struct vms_xt_analyzer *a)
 	 * first; columns that did not exist yet are 0. */
 	size_t len = strlen(t) + 1 + (size_t)a->n_icols * 24;
 	char *row = malloc(len);
-	if (!row)
+	if (!row) {
+		xt_fail(a, VMS_ERR_NOMEM, "out of memory for the interval rows");
 		return;
+	}
 	size_t n = (size_t)snprintf(row, len, "%s", t);
 	for (int i = 0; i < a->n_icols; i++) {
 		struct xt_domain *d = a->icols[i];
-		n += (size_t)snprintf(row + n, len - n, ",%.02f", (double)(d->total_time.interval_cycles * 100) /
-				      (double)a->interval_cycles);
+		n += (size_t)snprintf(row + n, len - n, ",%.02f", iv_pct(a, d->total_time.interval_cycles));
 		d->total_time.interval_cycles = 0;
 	}
-	if (a->n_irows == a->cap_irows) {
-		size_t cap = a->cap_irows ? a->cap_irows * 2 : 64;
-		char **nr = realloc(a->irows, cap * sizeof(*nr));
-		if (!nr) {
-			free(row);
-			return;
-		}
-		a->irows = nr;
-		a->cap_irows = cap;
+	keep_row(a, row);
+}
+
+static void print_kept_rows(struct vms_xt_analyzer *a, int ncols, const char *pad)
+{
+	for (size_t r = 0; r < a->n_irows; r++) {
+		int commas = 0;
+		for (const char *c = a->irows[r]; *c; c++)
+			commas += *c == ',';
+		xt_outs(a, a->irows[r]);
+		for (int i = commas; i < ncols; i++)
+			xt_outs(a, pad);
+		xt_outc(a, '\n');
 	}
-	a->irows[a->n_irows++] = row;
 }
 
 void xt_interval_tail(struct vms_xt_analyzer *a)
 {
-	if (a->o.interval == VMS_XT_INTERVAL_DOMAIN_TOTAL_TIME && !a->o.interval_csv)
-		return; /* the listed form has no header, as in xenalyze */
-	if (a->o.interval == VMS_XT_INTERVAL_DOMAIN_TOTAL_TIME)
-		return; /* CSV header already printed first */
+	switch (a->o.interval) {
+	case VMS_XT_INTERVAL_DOMAIN_TOTAL_TIME_ALL:
+		break;
+	case VMS_XT_INTERVAL_DOMAIN_GUEST_INTERRUPT: {
+		int n = 0;
+		while (n < XT_INTERVAL_GI_MAX && a->ivec[n])
+			n++;
+		/* xenalyze's header names a "running" column that its rows
+		 * do not have; the text form keeps it, CSV does not. */
+		xt_outs(a, a->o.interval_csv ? "time" : "time running");
+		for (int i = 0; i < n; i++)
+			xt_outf(a, a->o.interval_csv ? ",%d" : " %d", a->ivec[i]);
+		xt_outc(a, '\n');
+		if (a->o.interval_csv)
+			print_kept_rows(a, n, ",0");
+		return;
+	}
+	default:
+		return; /* header already printed first, or none */
+	}
 	if (!a->o.interval_csv) {
 		xt_outs(a, "time");
 		for (int i = 0; i < a->n_icols; i++)
@@ -431,15 +636,7 @@ void xt_interval_tail(struct vms_xt_analyzer *a)
 	for (int i = 0; i < a->n_icols; i++)
 		xt_outf(a, ",d%d", a->icols[i]->did);
 	xt_outc(a, '\n');
-	for (size_t r = 0; r < a->n_irows; r++) {
-		int commas = 0;
-		for (const char *c = a->irows[r]; *c; c++)
-			commas += *c == ',';
-		xt_outs(a, a->irows[r]);
-		for (int i = commas; i < a->n_icols; i++)
-			xt_outs(a, ",0.00");
-		xt_outc(a, '\n');
-	}
+	print_kept_rows(a, a->n_icols, ",0.00");
 }
 
 /* ---- scatterplots ---- */
@@ -562,6 +759,7 @@ struct vms_error *xt_scatter_svg(struct vms_xt_analyzer *a)
 
 struct vms_error *vms_xt_finish(struct vms_xt_analyzer *a)
 {
+	bool had_error = a->err != NULL;
 	if (a->o.interval != VMS_XT_INTERVAL_NONE)
 		xt_interval_tail(a);
 	if (a->o.summary)
@@ -572,5 +770,7 @@ struct vms_error *vms_xt_finish(struct vms_xt_analyzer *a)
 	fflush(a->out);
 	if (a->out_error)
 		return vms_error_create(VMS_ERR_IO, "writing the report failed");
+	if (!had_error && a->err) /* e.g. no memory for percentiles */
+		return vms_error_create(a->err->code, "%s", a->err->message);
 	return xt_scatter_svg(a);
 }

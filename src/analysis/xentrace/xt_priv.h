@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +32,18 @@ enum { DS_BLOCKED, DS_PARTIAL_RUN, DS_FULL_RUN, DS_PARTIAL_CONTENTION,
 enum { TL_GEN, TL_SCHED, TL_DOM0OP, TL_HVM, TL_MEM, TL_PV, TL_SHADOW, TL_HW,
        TL_MAX };
 enum { HV_VMENTRY, HV_VMEXIT, HV_HANDLER, HV_EMUL, HV_MAX };
+/* --interval-domain-short-summary columns after "running" (xenalyze's
+ * hvm_short_summary order) */
+enum { HSS_EMULATE, HSS_UNSYNC, HSS_FIXUP, HSS_MMIO, HSS_PROPAGATE, HSS_CR3,
+       HSS_VMCALL, HSS_INTERRUPT, HSS_HLT, HSS_OTHER, HSS_MAX };
+/* --interval-domain-guest-interrupt: vectors tracked (xenalyze's limit) */
+#define XT_INTERVAL_GI_MAX 10
+/* TRC_MEM minors */
+enum { MEM_GRANT_MAP = 1, MEM_GRANT_UNMAP, MEM_GRANT_TRANSFER, MEM_SET_P2M,
+       MEM_DECREASE_RESERVATION, MEM_POD_POPULATE = 16, MEM_POD_ZERO_RECLAIM,
+       MEM_POD_SPLINTER, MEM_MAX };
+enum { POD_CTX_UNKNOWN, POD_CTX_FAULT, POD_CTX_BALLOON, POD_CTX_MAX };
+#define XT_POD_ORDER_MAX 4
 
 #define XT_EXIT_MAX 1025          /* SVM NPF is 1024 */
 #define XT_HYPERCALL_NAMED 38     /* xenalyze's table size */
@@ -38,25 +51,30 @@ enum { HV_VMENTRY, HV_VMEXIT, HV_HANDLER, HV_EMUL, HV_MAX };
 #define XT_GUEST_INT_MAX 256
 #define XT_HANDLER_MAX 0x28
 
-/* A bucket of durations: count, sum and percentile samples. */
+/* A bucket of durations: count, sum and percentile samples.  Samples are
+ * kept as 32-bit values (half the memory and bandwidth of xenalyze's 64
+ * bits) until one does not fit; the bucket is then widened to 64 bits, in
+ * the same order. */
 struct xt_sum {
 	uint32_t event_count;  /* incl. zero-length events */
 	uint32_t count;        /* non-zero events */
 	uint64_t cycles;
-	int64_t *sample;
+	void *sample;          /* uint32_t[], or int64_t[] when wide */
 	uint32_t sample_size;
+	bool wide;
 	uint64_t interval_cycles;
 };
 
 struct xt_cfg_samples { int size, max; };
 void xt_sum_add_slow(struct xt_sum *s, uint64_t c, const struct xt_cfg_samples *cfg);
-/* Add a duration; the common case (a free sample slot) is inline. */
+/* Add a duration; the common case (a free narrow sample slot, a duration
+ * of 1 to 2^32-1 cycles) is inline. */
 static inline void xt_sum_add(struct xt_sum *s, uint64_t c,
 			      const struct xt_cfg_samples *cfg)
 {
-	if (c && s->count < s->sample_size) {
+	if (c - 1 < UINT32_MAX && s->count < s->sample_size && !s->wide) {
 		s->event_count++;
-		s->sample[s->count++] = (int64_t)c;
+		((uint32_t *)s->sample)[s->count++] = (uint32_t)c;
 		s->cycles += c;
 		s->interval_cycles += c;
 		return;
@@ -64,8 +82,12 @@ static inline void xt_sum_add(struct xt_sum *s, uint64_t c,
 	xt_sum_add_slow(s, c, cfg);
 }
 void xt_sum_free(struct xt_sum *s);
-int64_t xt_pct_count(int64_t *a, uint32_t n, int p);
-void xt_pct_count3(int64_t *a, uint32_t n, int64_t *p5, int64_t *p50, int64_t *p95);
+/* Percentiles of a bucket's first n samples: count percentiles (order
+ * statistics of rank n*p/100) and xenalyze's self-weighted ones (p50, p5,
+ * p95 computed in that order on one array, as xenalyze does).  They may
+ * reorder the samples. */
+bool xt_sum_pct_count3(struct xt_sum *s, uint32_t n, int64_t *p5, int64_t *p50, int64_t *p95);
+bool xt_sum_pct_weighted3(struct xt_sum *s, uint32_t n, int64_t *p5, int64_t *p50, int64_t *p95);
 int64_t xt_pct_weighted(int64_t *a, uint32_t n, int p);
 
 /* Handler sub-line kinds under an exit reason */
@@ -106,6 +128,9 @@ struct xt_hvm {
 	uint64_t mmio_gpa; int mmio_write, mmio_data_valid; uint32_t mmio_va;
 	int event_handler;
 	uint64_t last_rdtsc;
+	/* short-summary kind chosen by a handler for the open exit
+	 * (HSS_MAX: by event handler at close) */
+	int short_kind;
 	struct {
 		int waking, vector, interrupts, interrupts_wanting_tsc;
 	} w2h;
@@ -139,6 +164,7 @@ struct xt_vcpu {
 	struct xt_domain *d;
 	struct xt_pcpu *p;
 	bool activated, delayed_init;
+	bool idle;               /* d->did == XT_IDLE_DOMAIN, without a load */
 	int data_type;           /* 0 none, 1 hvm, 2 pv */
 	struct {
 		int state, runnable_state;
@@ -164,18 +190,32 @@ struct xt_domain {
 	struct xt_sum runstates[DS_MAX];
 	struct xt_sum total_time;
 	int interval_col;         /* column index in the interval table, -1 */
+	/* single-domain interval modes */
+	uint64_t hss_iv[HSS_MAX];
+	uint32_t *gi_iv;          /* XT_GUEST_INT_MAX + 1, guest-interrupt mode */
+	/* memory records: grant ops done by / for, PoD */
+	uint32_t mem_done[MEM_MAX], mem_done_for[MEM_MAX];
+	uint32_t grant_map_iv;
+	struct {
+		uint32_t populate_order[XT_POD_ORDER_MAX];
+		uint32_t reclaim_order[XT_POD_ORDER_MAX];
+		uint32_t reclaim_context[POD_CTX_MAX];
+		uint32_t reclaim_context_order[POD_CTX_MAX][XT_POD_ORDER_MAX];
+	} pod;
 };
 
 struct xt_rec {
 	uint64_t offset;
 	uint32_t event;
-	unsigned n;
+	unsigned n;           /* right after event: read_rec_at stores both at once */
 	int has_tsc;
 	unsigned size;
 	uint64_t tsc;
 	uint32_t d[7];
 	int cpu;
 };
+_Static_assert(offsetof(struct xt_rec, n) == offsetof(struct xt_rec, event) + 4 &&
+	       sizeof(unsigned) == 4, "xt_rec: n must follow event");
 
 struct xt_pcpu {
 	int pid;
@@ -259,6 +299,8 @@ struct vms_xt_analyzer {
 	uint64_t interval_cycles, interval_start;
 	struct xt_domain **icols;
 	int n_icols, cap_icols;
+	struct xt_domain *idom;       /* single-domain interval modes */
+	int ivec[XT_INTERVAL_GI_MAX]; /* guest-interrupt columns, 0 = free */
 	char **irows; size_t n_irows, cap_irows;
 	/* scatter (for svg) */
 	FILE *svg_tmp;
@@ -321,6 +363,9 @@ void xt_report_pcpu(struct vms_xt_analyzer *a);
 void xt_interval_row(struct vms_xt_analyzer *a);
 void xt_interval_add_domain(struct vms_xt_analyzer *a, struct xt_domain *d);
 void xt_interval_tail(struct vms_xt_analyzer *a);
+void xt_interval_head(struct vms_xt_analyzer *a);
+void xt_interval_guest_interrupt(struct vms_xt_analyzer *a, struct xt_domain *d,
+				 unsigned vec);
 void xt_scatter_point(struct vms_xt_analyzer *a, const char *series,
 		      uint64_t tsc, double y);
 void xt_scatter_u64(struct vms_xt_analyzer *a, const char *series,
@@ -338,6 +383,9 @@ extern const char *const xt_hypercall_name[XT_HYPERCALL_MAX];
 extern const char *const xt_extint_name[256];
 extern const char *const xt_gi_case_name[4];
 extern const char *const xt_pv_name[PVE_MAX];
+extern const char *const xt_hss_name[HSS_MAX];
+extern const char *const xt_mem_name[MEM_MAX];
+extern const char *const xt_pod_ctx_name[POD_CTX_MAX];
 const char *xt_exit_name(int svm, unsigned reason);
 /* xenalyze's own table bounds (dump prints names only below these) */
 unsigned xt_exit_named_max(int svm);
