@@ -19,18 +19,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.summary = 1;
 	o.report_pcpu = 1;
 	/* the input's length picks the interval report and CSV, its last
-	 * byte the domain of the single-domain reports */
-	static const enum vms_xt_interval_kind kinds[4] = {
+	 * byte the domain of the single-domain reports and the cr3 (gmfn)
+	 * of the cr3 reports; cr3 values are always enumerated */
+	static const enum vms_xt_interval_kind kinds[8] = {
 		VMS_XT_INTERVAL_DOMAIN_TOTAL_TIME_ALL,
 		VMS_XT_INTERVAL_DOMAIN_SHORT_SUMMARY,
 		VMS_XT_INTERVAL_DOMAIN_GUEST_INTERRUPT,
 		VMS_XT_INTERVAL_DOMAIN_GRANT_MAPS,
+		VMS_XT_INTERVAL_CR3_SCHEDULE_TIME,
+		VMS_XT_INTERVAL_CR3_SCHEDULE_TIME_ALL,
+		VMS_XT_INTERVAL_CR3_SCHEDULE_ORDERED,
+		VMS_XT_INTERVAL_CR3_SHORT_SUMMARY,
 	};
-	o.interval = kinds[size % 4];
-	o.interval_csv = (int)(size / 4 % 2);
-	if (o.interval != VMS_XT_INTERVAL_DOMAIN_TOTAL_TIME_ALL) {
-		o.interval_domains[0] = size ? data[size - 1] % 16 : 0;
-		o.n_interval_domains = 1;
+	o.interval = kinds[size % 8];
+	o.cr3_enumeration = 1;
+	uint8_t last = size ? data[size - 1] : 0;
+	if (size % 8 < 4) {
+		o.interval_csv = (int)(size / 8 % 2);
+		if (o.interval != VMS_XT_INTERVAL_DOMAIN_TOTAL_TIME_ALL) {
+			o.interval_domains[0] = last % 16;
+			o.n_interval_domains = 1;
+		}
+	} else {
+		o.interval_cr3[0] = last;
+		o.interval_cr3[1] = last + 1u;
+		o.n_interval_cr3 = o.interval == VMS_XT_INTERVAL_CR3_SHORT_SUMMARY ? 1 : 2;
 	}
 	o.interval_seconds = 0.5;
 	o.out = null;

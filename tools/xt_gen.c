@@ -3,7 +3,7 @@
  * xt_gen: write a synthetic but realistic xentrace file of a requested size,
  * for benchmarks and tests of `vmsight xentrace`.
  *
- *	xt_gen [-s SIZE[K|M|G]] [-S SEED] [-p PCPUS] [-d HVM_DOMAINS] [-m]
+ *	xt_gen [-s SIZE[K|M|G]] [-S SEED] [-p PCPUS] [-d HVM_DOMAINS] [-m] [-c]
  *	       [-j JSON_FILE] [-T EVENT_LOG] -o TRACE_FILE
  *
  * The trace is a sequence of epochs, as xentrace writes them: for each pcpu
@@ -33,6 +33,11 @@
  *
  * -m adds memory records: dom0 maps grants of the HVM domains
  * (TRC_MEM_PAGE_GRANT_MAP).  Without it the simulation is unchanged.
+ * -c adds control-register writes: an eighth of the HVM exits are
+ * CR_ACCESS exits with a CR_WRITE64 record, three in four to cr3 (one of
+ * six page-table bases per domain, gmfn 0x100000 + domain * 0x100 + k,
+ * sometimes the current one: a flush), the others to cr0 or cr4.  Without
+ * it the simulation is unchanged.
  * -T writes one line per event that the interval reports count, with the
  * TSC at which a reader processes it (a TSC-less record takes its pcpu's
  * last TSC):
@@ -61,6 +66,7 @@ struct vcpu {
 	uint64_t state_tsc;
 	uint64_t exits[64], hcalls[64], inj[256];
 	uint32_t last_handler;  /* low 12 bits of the last handler record */
+	uint64_t cr3;           /* -c: the last cr3 written */
 };
 
 struct pcpu {
@@ -87,7 +93,7 @@ struct gen {
 	int nall;
 	uint64_t records, windows, wraps, lost, lost_events, bytes;
 	uint64_t first_tsc, last_tsc;
-	int nd, mem;
+	int nd, mem, cr;
 	uint64_t grant_for[101];
 	FILE *tlog;
 };
@@ -209,6 +215,8 @@ static const unsigned exit_reason[16] = { 1, 1, 1, 1, 48, 48, 48, 30, 30, 31, 32
 static void hvm_step(struct gen *g, struct pcpu *p, struct vcpu *v)
 {
 	unsigned r = exit_reason[rnd(g) & 15];
+	if (g->cr && (rnd(g) & 7) == 0)
+		r = 28; /* CR_ACCESS */
 	uint64_t rip = 0xffffffff81000000ull + (rnd(g) & 0xffffc);
 	EMIT(g, p, 0x00081102u, 1, r, (uint32_t)rip, (uint32_t)(rip >> 32));
 	uint64_t exit_tsc = p->tsc;
@@ -223,6 +231,7 @@ static void hvm_step(struct gen *g, struct pcpu *p, struct vcpu *v)
 	case 10: v->last_handler = 0x0e; break;
 	case 18: v->last_handler = 0x12; break;
 	case 44: v->last_handler = 0x25; break;
+	case 28: v->last_handler = 0x109; break;
 	default: break;
 	}
 	switch (r) {
@@ -262,6 +271,19 @@ static void hvm_step(struct gen *g, struct pcpu *p, struct vcpu *v)
 	case 44:
 		EMIT(g, p, 0x00082025u, 0);
 		break;
+	case 28: {
+		uint32_t cr = 3;
+		uint64_t val;
+		if ((rnd(g) & 3) == 0) {
+			cr = (rnd(g) & 1) ? 0 : 4;
+			val = cr ? 0x3626f0 : 0x80050033;
+		} else {
+			val = (0x100000ull + (uint64_t)v->did * 0x100 + rnd(g) % 6) << 12;
+			v->cr3 = val;
+		}
+		EMIT(g, p, 0x00082109u, 0, cr, (uint32_t)val, (uint32_t)(val >> 32));
+		break;
+	}
 	default:
 		break;
 	}
@@ -430,8 +452,8 @@ int main(int argc, char **argv)
 	uint64_t size = 64 << 20, seed = 1;
 	int np = 8, nd = 4;
 	const char *out = NULL, *jpath = NULL, *tpath = NULL;
-	int c, mem = 0;
-	while ((c = getopt(argc, argv, "s:S:p:d:o:j:T:mh")) != -1) {
+	int c, mem = 0, cr = 0;
+	while ((c = getopt(argc, argv, "s:S:p:d:o:j:T:mch")) != -1) {
 		switch (c) {
 		case 's': size = parse_size(optarg); break;
 		case 'S': seed = strtoull(optarg, NULL, 0); break;
@@ -441,9 +463,10 @@ int main(int argc, char **argv)
 		case 'j': jpath = optarg; break;
 		case 'T': tpath = optarg; break;
 		case 'm': mem = 1; break;
+		case 'c': cr = 1; break;
 		default:
 			fprintf(stderr, "usage: xt_gen [-s SIZE[K|M|G]] [-S SEED] [-p PCPUS(2-%d)] "
-				"[-d HVM_DOMAINS(0-100)] [-m] [-j JSON] [-T EVENT_LOG] -o TRACE\n", MAXP);
+				"[-d HVM_DOMAINS(0-100)] [-m] [-c] [-j JSON] [-T EVENT_LOG] -o TRACE\n", MAXP);
 			return c == 'h' ? 0 : 64;
 		}
 	}
@@ -458,6 +481,7 @@ int main(int argc, char **argv)
 	g->np = np;
 	g->nd = nd;
 	g->mem = mem;
+	g->cr = cr;
 	if (tpath) {
 		g->tlog = fopen(tpath, "w");
 		if (!g->tlog) {

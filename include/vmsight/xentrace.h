@@ -44,6 +44,11 @@ enum vms_xt_interval_kind {
 	VMS_XT_INTERVAL_DOMAIN_SHORT_SUMMARY,  /* running % and % per exit kind */
 	VMS_XT_INTERVAL_DOMAIN_GUEST_INTERRUPT,/* injected vectors (10 at most) */
 	VMS_XT_INTERVAL_DOMAIN_GRANT_MAPS,     /* grant maps done for it */
+	/* Guest cr3 values (gmfn = cr3 >> 12); imply cr3_enumeration: */
+	VMS_XT_INTERVAL_CR3_SCHEDULE_TIME,     /* listed gmfns, interval_cr3[] */
+	VMS_XT_INTERVAL_CR3_SCHEDULE_TIME_ALL, /* every gmfn */
+	VMS_XT_INTERVAL_CR3_SCHEDULE_ORDERED,  /* gmfns by time, one per line */
+	VMS_XT_INTERVAL_CR3_SHORT_SUMMARY,     /* one gmfn, interval_cr3[0] */
 };
 
 enum vms_xt_scatter_kind {
@@ -83,6 +88,9 @@ struct vms_xt_options {
 	int interval_csv;         /* CSV with header first */
 	int interval_domains[64];
 	int n_interval_domains;
+	uint64_t interval_cr3[64]; /* gmfns for the cr3 interval reports */
+	int n_interval_cr3;
+	int cr3_enumeration;      /* per-cr3 tables in the summary */
 	/* Scatterplots: text "x y" lines on out; optional SVG file */
 	enum vms_xt_scatter_kind scatter;
 	unsigned scatter_arg;

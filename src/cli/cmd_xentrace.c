@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* vmsight xentrace: xenalyze-compatible reports over a xentrace file. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,12 @@ static void usage(FILE *f)
 		"      --interval-domain-short-summary=DOM   running %% and %% per exit kind\n"
 		"      --interval-domain-guest-interrupt=DOM injected vectors per interval\n"
 		"      --interval-domain-grant-maps=DOM      grant maps done for DOM\n"
+		"      --interval-cr3-schedule-time=GMFN[,GMFN...]  %% of time each guest cr3\n"
+		"                                (gmfn = cr3 >> 12; 0x for hex) was loaded\n"
+		"      --interval-cr3-schedule-time-all\n"
+		"      --interval-cr3-schedule-ordered   cr3 values by time loaded\n"
+		"      --interval-cr3-short-summary=GMFN %% loaded and %% per exit kind\n"
+		"      --with-cr3-enumeration    per-cr3 tables in the summary\n"
 		"      --csv                     interval output as CSV, header first\n"
 		"      --scatterplot-runstate | -runstate-time | -pcpu | -vmexit-eip |\n"
 		"      --scatterplot-wake-to-halt | -rdtsc\n"
@@ -48,7 +55,8 @@ enum {
 	O_SYMBOLS, O_SAMPLE_SIZE, O_SAMPLE_MAX, O_MMIO, O_PIO, O_SKIP_VGA,
 	O_SC_RUNSTATE, O_SC_RUNSTATE_TIME, O_SC_PCPU, O_SC_VMEXIT_EIP,
 	O_SC_W2H, O_SC_RDTSC, O_SC_EXTINT, O_SC_INTEIP, O_SC_IO, O_SVG,
-	O_ISS, O_IGI, O_IGM,
+	O_ISS, O_IGI, O_IGM, O_CR3_ENUM, O_ICR3_TIME, O_ICR3_ALL, O_ICR3_ORDERED,
+	O_ICR3_SS,
 };
 
 static int parse_uint(const char *s, unsigned *v)
@@ -74,6 +82,11 @@ int cmd_xentrace(int argc, char **argv)
 		{ "interval-domain-short-summary", required_argument, NULL, O_ISS },
 		{ "interval-domain-guest-interrupt", required_argument, NULL, O_IGI },
 		{ "interval-domain-grant-maps", required_argument, NULL, O_IGM },
+		{ "interval-cr3-schedule-time", required_argument, NULL, O_ICR3_TIME },
+		{ "interval-cr3-schedule-time-all", no_argument, NULL, O_ICR3_ALL },
+		{ "interval-cr3-schedule-ordered", no_argument, NULL, O_ICR3_ORDERED },
+		{ "interval-cr3-short-summary", required_argument, NULL, O_ICR3_SS },
+		{ "with-cr3-enumeration", no_argument, NULL, O_CR3_ENUM },
 		{ "csv", no_argument, NULL, O_CSV },
 		{ "cpu-hz", required_argument, NULL, O_CPU_HZ },
 		{ "symbol-file", required_argument, NULL, O_SYMBOLS },
@@ -146,6 +159,36 @@ int cmd_xentrace(int argc, char **argv)
 			o.n_interval_domains = 1;
 			any_output = 1;
 			break;
+		case O_ICR3_TIME: case O_ICR3_SS: {
+			/* xenalyze's parse_array: strtoull base 0, comma separated */
+			o.n_interval_cr3 = 0;
+			const char *q = optarg;
+			for (;;) {
+				char *end;
+				errno = 0;
+				unsigned long long x = strtoull(q, &end, 0);
+				if (end == q || errno || o.n_interval_cr3 >= 64 || *q == '-' ||
+				    (*end && *end != ',')) {
+					fprintf(stderr, "vmsight xentrace: bad cr3 list '%s'\n", optarg);
+					return EXIT_USAGE;
+				}
+				o.interval_cr3[o.n_interval_cr3++] = x;
+				if (!*end)
+					break;
+				q = end + 1;
+			}
+			if (c == O_ICR3_SS && o.n_interval_cr3 != 1) {
+				fprintf(stderr, "vmsight xentrace: --interval-cr3-short-summary takes one cr3\n");
+				return EXIT_USAGE;
+			}
+			o.interval = c == O_ICR3_SS ? VMS_XT_INTERVAL_CR3_SHORT_SUMMARY :
+						      VMS_XT_INTERVAL_CR3_SCHEDULE_TIME;
+			any_output = 1;
+			break;
+		}
+		case O_ICR3_ALL: o.interval = VMS_XT_INTERVAL_CR3_SCHEDULE_TIME_ALL; any_output = 1; break;
+		case O_ICR3_ORDERED: o.interval = VMS_XT_INTERVAL_CR3_SCHEDULE_ORDERED; any_output = 1; break;
+		case O_CR3_ENUM: o.cr3_enumeration = 1; break;
 		case O_CSV: o.interval_csv = 1; break;
 		case O_CPU_HZ:
 			if ((err = vms_xt_parse_hz(optarg, &o.cpu_hz))) {

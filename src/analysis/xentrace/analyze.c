@@ -24,7 +24,7 @@
 #define XT_CHUNK (1u << 20)
 #define XT_CHUNK_TAIL 4096u
 
-enum { POST_NONE, POST_GENERIC, POST_IO_READ, POST_IO_WRITE, POST_VMCALL,
+enum { POST_NONE, POST_GENERIC, POST_CR_WRITE, POST_IO_READ, POST_IO_WRITE, POST_VMCALL,
        POST_MMIO };
 
 void xt_warn(struct vms_xt_analyzer *a, const char *fmt, ...)
@@ -234,6 +234,18 @@ struct vms_error *vms_xt_analyzer_create(const struct vms_xt_options *o,
 			free(a);
 			return vms_error_create(VMS_ERR_INVALID, "bad interval domain list (one domain for the short-summary, guest-interrupt and grant-maps reports, at most 64)");
 		}
+		bool cr3 = o->interval == VMS_XT_INTERVAL_CR3_SCHEDULE_TIME ||
+			   o->interval == VMS_XT_INTERVAL_CR3_SCHEDULE_TIME_ALL ||
+			   o->interval == VMS_XT_INTERVAL_CR3_SCHEDULE_ORDERED ||
+			   o->interval == VMS_XT_INTERVAL_CR3_SHORT_SUMMARY;
+		if (o->n_interval_cr3 < 0 || o->n_interval_cr3 > 64 ||
+		    (o->interval == VMS_XT_INTERVAL_CR3_SCHEDULE_TIME && o->n_interval_cr3 < 1) ||
+		    (o->interval == VMS_XT_INTERVAL_CR3_SHORT_SUMMARY && o->n_interval_cr3 != 1) ||
+		    (cr3 && o->interval_csv)) {
+			xt_out_free(a);
+			free(a);
+			return vms_error_create(VMS_ERR_INVALID, "bad cr3 interval options (1 to 64 values, one for the short summary; no CSV form)");
+		}
 		if (!(o->interval_seconds > 0)) {
 			xt_out_free(a);
 			free(a);
@@ -314,6 +326,10 @@ static void free_vcpu(struct xt_vcpu *v)
 			xt_sum_free(&h->vmcall[i]);
 		for (int i = 0; i < 4; i++)
 			xt_sum_free(&h->mmio[i]);
+		for (int i = 0; i < XT_CR_MAX; i++)
+			xt_sum_free(&h->cr_write[i]);
+		for (int i = 0; i <= XT_RESYNCS_MAX; i++)
+			xt_sum_free(&h->cr3_resyncs[i]);
 		for (int i = 0; i <= XT_GUEST_INT_MAX; i++)
 			for (int j = 0; j < 4; j++)
 				xt_sum_free(&h->gi[i].runtime[j]);
@@ -348,6 +364,7 @@ void vms_xt_analyzer_destroy(struct vms_xt_analyzer *a)
 		d = n;
 	}
 	free_domain(&a->default_domain);
+	xt_cr3_free_all(a);
 	if (a->pcpu) {
 		for (int i = 0; i < XT_MAX_CPUS; i++) {
 			xt_sum_free(&a->pcpu[i].time.idle);
@@ -1143,10 +1160,45 @@ static void short_summary_add(struct xt_domain *d, struct xt_hvm *h)
 	d->hss_iv[kind] += h->arc_cycles;
 }
 
+/* The post-processing of a CR write (xenalyze's hvm_cr_write_postprocess):
+ * per-cr buckets, and for cr3 the flush/switch of the tracked value. */
+static void cr_write_post(struct vms_xt_analyzer *a, struct xt_vcpu *v)
+{
+	struct xt_hvm *h = v->hvm;
+	unsigned cr = h->cr_write_cr;
+	if (cr == 3) {
+		uint64_t nval = h->cr_write_val;
+		bool flush = false;
+		if (h->cr3_val && nval == h->cr3_val) {
+			if (h->cr3)
+				h->cr3->flush_count++;
+			flush = true;
+		}
+		unsigned r = h->resyncs > XT_RESYNCS_MAX ? XT_RESYNCS_MAX : h->resyncs;
+		xt_sum_add(&h->cr3_resyncs[r], h->arc_cycles, &a->samples);
+		xt_sum_add(&h->cr_write[3], h->arc_cycles, &a->samples);
+		/* the exit counts for the value written over */
+		h->short_kind = HSS_CR3;
+		if (h->cr3)
+			xt_sum_add(&h->cr3->hss[HSS_CR3], h->arc_cycles, &a->samples);
+		if (!flush)
+			xt_cr3_switch(a, v, nval);
+	} else if (cr < XT_CR_MAX) {
+		xt_sum_add(&h->cr_write[cr], h->arc_cycles, &a->samples);
+	}
+	/* xenalyze lists cr 0-15 (and reads past its 9 buckets for 9-15)
+	 * and stops on others; we list the ones it counts. */
+	if (cr < XT_CR_MAX)
+		hnode(h, HK_CR, (int)cr);
+	else
+		xt_warn(a, "Unexpected cr: %u\n", cr);
+}
+
 static void hvm_close_vmexit(struct vms_xt_analyzer *a, struct xt_vcpu *v,
 			     uint64_t tsc)
 {
 	struct xt_hvm *h = v->hvm;
+	bool cr3_post = h->post == POST_CR_WRITE && h->cr_write_cr == 3;
 	if (h->exit_tsc) {
 		if (h->exit_tsc > tsc) {
 			h->arc_cycles = 0;
@@ -1166,6 +1218,9 @@ static void hvm_close_vmexit(struct vms_xt_analyzer *a, struct xt_vcpu *v,
 	switch (h->post) {
 	case POST_GENERIC:
 		hvm_generic_post(a, v);
+		break;
+	case POST_CR_WRITE:
+		cr_write_post(a, v);
 		break;
 	case POST_IO_READ:
 	case POST_IO_WRITE:
@@ -1203,6 +1258,24 @@ static void hvm_close_vmexit(struct vms_xt_analyzer *a, struct xt_vcpu *v,
 	}
 	if (v->d == a->idom && a->o.interval == VMS_XT_INTERVAL_DOMAIN_SHORT_SUMMARY)
 		short_summary_add(v->d, h);
+	/* per-cr3 value: the exit kind (a cr3 write was counted above for
+	 * the old value), then the time in Xen for the value now loaded */
+	if (h->cr3 && h->arc_cycles) {
+		if (!cr3_post) {
+			int kind = h->short_kind;
+			if (kind < 0 || kind >= HSS_MAX) {
+				switch (h->event_handler) {
+				case 0x12: kind = HSS_VMCALL; break;
+				case 0x0f: kind = HSS_INTERRUPT; break;
+				case 0x13: kind = HSS_HLT; break;
+				default: kind = HSS_OTHER; break;
+				}
+			}
+			xt_sum_add(&h->cr3->hss[kind], h->arc_cycles, &a->samples);
+		}
+		h->cr3->run_time += h->arc_cycles;
+		xt_sum_add(&h->cr3->hv_time, h->arc_cycles, &a->samples);
+	}
 	h->exit_tsc = 0;
 	h->vmexit_valid = false;
 	h->post = POST_NONE;
@@ -1467,13 +1540,29 @@ static void hvm_handler(struct vms_xt_analyzer *a, struct xt_pcpu *p, struct xt_
 		h->inflight_event = ri->event;
 		return;
 	}
-	case 0x00082009: case 0x00082109: /* CR_WRITE */
-		if (ri->d[0] == 3 && (h->post == POST_NONE || h->post == POST_GENERIC))
-			h->short_kind = HSS_CR3;
-		if (a->o.dump_all)
-			hvm_generic_dump(a, ri, "]");
-		h->inflight_event = ri->event;
+	case 0x00082009: case 0x00082109: { /* CR_WRITE: cr; value (lo/hi) */
+		unsigned cr = ri->n > 0 ? ri->d[0] : 0;
+		uint64_t val = (ri->event & XT_64_FLAG) ?
+			       (ri->n > 1 ? ri->d[1] : 0) | (uint64_t)(ri->n > 2 ? ri->d[2] : 0) << 32 :
+			       (ri->n > 1 ? ri->d[1] : 0);
+		h->cr_write_cr = cr;
+		h->cr_write_val = val;
+		if (h->post == POST_NONE || h->post == POST_GENERIC) {
+			h->post = POST_CR_WRITE;
+			if (cr == 3)
+				h->short_kind = HSS_CR3;
+		} else {
+			xt_warn(a, "hvm_cr_write_process: Strange, h->postprocess already set!\n");
+		}
+		if (a->o.dump_all) {
+			if (cr == 3 && h->cr3_val)
+				xt_outf(a, "]%s cr_write cr3 val %" PRIx64 " oval %" PRIx64 " %s\n", a->hdr,
+					val, h->cr3_val, h->cr3_val == val ? "flush" : "switch");
+			else
+				xt_outf(a, " %s cr_write cr%d val %" PRIx64 "\n", a->hdr, (int)cr, val);
+		}
 		return;
+	}
 	case 0x0008201a: { /* RDTSC */
 		uint64_t t = (uint64_t)ri->d[0] | (uint64_t)ri->d[1] << 32;
 		if (a->o.dump_all)
@@ -1527,8 +1616,14 @@ static void hvm_vmexit(struct vms_xt_analyzer *a, struct xt_pcpu *p, struct xt_v
 			xt_outf(a, "]%s vmexit exit_reason %x eip %" PRIx64 "%s\n", a->hdr,
 				h->exit_reason, h->rip, find_symbol(a, h->rip));
 	}
+	if (h->cr3 && h->entry_tsc) {
+		uint64_t g = ri->tsc - h->entry_tsc;
+		xt_sum_add(&h->cr3->guest_time, g, &a->samples);
+		h->cr3->run_time += g;
+	}
 	h->exit_tsc = ri->tsc;
 	h->entry_tsc = 0;
+	h->resyncs = 0;
 	h->post = POST_GENERIC;
 	h->inflight_event = 0;
 	h->short_kind = HSS_MAX;
@@ -1671,6 +1766,9 @@ static void shadow_process(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 	}
 	case 8:
 		h->short_kind = HSS_EMULATE;
+		break;
+	case 14: case 15: /* resync full / only */
+		h->resyncs++;
 		break;
 	default:
 		break;
@@ -2351,8 +2449,10 @@ static void lost_records(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 	}
 	if (p->current) {
 		vlapic_clear(p->current);
-		if (p->current->data_type == 1)
+		if (p->current->data_type == 1) {
 			p->current->hvm->vmexit_valid = false;
+			xt_cr3_switch(a, p->current, 0);
+		}
 		vcpu_prev_update(a, p, p->current, first, RS_LOST);
 	}
 	if (!p->lost.active)

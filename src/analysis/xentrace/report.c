@@ -19,7 +19,7 @@ static uint32_t nsamples(const struct xt_sum *s)
 }
 
 /* count  seconds  avg  {p5|p50|p95}, time-weighted percentiles */
-static void print_time_sum(struct vms_xt_analyzer *a, struct xt_sum *s, const char *label)
+void xt_print_time_sum(struct vms_xt_analyzer *a, struct xt_sum *s, const char *label)
 {
 	if (!s->count)
 		return;
@@ -55,7 +55,7 @@ static void print_affinity(struct vms_xt_analyzer *a, struct xt_sum *s, const ch
 }
 
 /* events seconds %-of-trace avg cyc {p5|p50|p95}, count percentiles */
-static void print_event_sum(struct vms_xt_analyzer *a, struct xt_sum *s, const char *label)
+void xt_print_event_sum(struct vms_xt_analyzer *a, struct xt_sum *s, const char *label)
 {
 	if (!s->event_count)
 		return;
@@ -97,7 +97,7 @@ static void print_handlers(struct vms_xt_analyzer *a, struct xt_hvm *h, unsigned
 		switch (n->kind) {
 		case HK_GENERIC:
 			snprintf(label, sizeof(label), "   %s ", xt_handler_name[n->id] ? xt_handler_name[n->id] : "?");
-			print_event_sum(a, &n->s, label);
+			xt_print_event_sum(a, &n->s, label);
 			break;
 		case HK_VMCALL:
 			for (int i = 0; i < XT_HYPERCALL_MAX; i++) {
@@ -110,10 +110,10 @@ static void print_handlers(struct vms_xt_analyzer *a, struct xt_hvm *h, unsigned
 					nm = num;
 				}
 				snprintf(label, sizeof(label), "    [%10s] ", nm);
-				print_event_sum(a, &h->vmcall[i], label);
+				xt_print_event_sum(a, &h->vmcall[i], label);
 			}
 			snprintf(label, sizeof(label), "    [%10s] ", "max");
-			print_event_sum(a, &h->vmcall[XT_HYPERCALL_MAX], label);
+			xt_print_event_sum(a, &h->vmcall[XT_HYPERCALL_MAX], label);
 			break;
 		case HK_INTR:
 			for (int i = 0; i < 256; i++) {
@@ -127,10 +127,25 @@ static void print_handlers(struct vms_xt_analyzer *a, struct xt_hvm *h, unsigned
 			if (h->extint[256])
 				xt_outf(a, "  Other:         : %u\n", h->extint[256]);
 			break;
+		case HK_CR: {
+			int cr = n->id;
+			if (cr < 0 || cr >= XT_CR_MAX)
+				break;
+			snprintf(label, sizeof(label), "   cr%d ", cr);
+			xt_print_event_sum(a, &h->cr_write[cr], label);
+			if (cr != 3)
+				break;
+			for (int j = 0; j < XT_RESYNCS_MAX; j++) {
+				snprintf(label, sizeof(label), "     *[%3d] ", j);
+				xt_print_event_sum(a, &h->cr3_resyncs[j], label);
+			}
+			xt_print_event_sum(a, &h->cr3_resyncs[XT_RESYNCS_MAX], "     *[MAX] ");
+			break;
+		}
 		case HK_MMIO: {
 			static const char *const mn[4] = { "?", "npf", "apic", "unknown" };
 			snprintf(label, sizeof(label), "   mmio %s ", mn[n->id & 3]);
-			print_event_sum(a, &h->mmio[n->id & 3], label);
+			xt_print_event_sum(a, &h->mmio[n->id & 3], label);
 			break;
 		}
 		}
@@ -149,7 +164,7 @@ static void io_summary(struct vms_xt_analyzer *a, struct xt_ioaddr *list, const 
 				snprintf(label, sizeof(label), "%8" PRIx64 "@%8x:[%c] ", list->pa, list->va, dir ? 'w' : 'r');
 			else
 				snprintf(label, sizeof(label), "%8" PRIx64 ":[%c] ", list->pa, dir ? 'w' : 'r');
-			print_event_sum(a, &list->s[dir], label);
+			xt_print_event_sum(a, &list->s[dir], label);
 		}
 	}
 }
@@ -168,7 +183,7 @@ static void hvm_summary(struct vms_xt_analyzer *a, struct xt_hvm *h)
 			snprintf(label, sizeof(label), " %20u ", i);
 		else
 			snprintf(label, sizeof(label), " %20s ", "(out of range)");
-		print_event_sum(a, &h->exit[i], label);
+		xt_print_event_sum(a, &h->exit[i], label);
 		print_handlers(a, h, i);
 	}
 	xt_outf(a, "Guest interrupt counts:\n");
@@ -178,7 +193,7 @@ static void hvm_summary(struct vms_xt_analyzer *a, struct xt_hvm *h)
 		xt_outf(a, "  [%3d] %u\n", i, h->gi[i].count);
 		for (int j = 1; j < 4; j++) {
 			snprintf(label, sizeof(label), "   * %s", xt_gi_case_name[j]);
-			print_time_sum(a, &h->gi[i].runtime[j], label);
+			xt_print_time_sum(a, &h->gi[i].runtime[j], label);
 		}
 	}
 	if (h->gi[XT_GUEST_INT_MAX].count)
@@ -234,13 +249,13 @@ static void vcpu_summary(struct vms_xt_analyzer *a, struct xt_vcpu *v)
 	xt_outf(a, " Runstates:\n");
 	for (int i = 0; i < RS_MAX; i++) {
 		snprintf(label, sizeof(label), "  %8s", xt_runstate_name[i]);
-		print_time_sum(a, &v->runstates[i], label);
+		xt_print_time_sum(a, &v->runstates[i], label);
 		if (i == RS_RUNNABLE)
 			for (int j = 0; j < RN_MAX; j++) {
 				if (j == RN_INVALID)
 					continue;
 				snprintf(label, sizeof(label), "    %8s", xt_runnable_name[j]);
-				print_time_sum(a, &v->runnable[j], label);
+				xt_print_time_sum(a, &v->runnable[j], label);
 			}
 	}
 	print_affinity(a, &v->aff_all, " cpu affinity");
@@ -292,13 +307,14 @@ static void domain_summary(struct vms_xt_analyzer *a, struct xt_domain *d)
 	xt_outf(a, " Runstates:\n");
 	for (int i = 0; i < DS_MAX; i++) {
 		snprintf(label, sizeof(label), "  %8s", xt_domain_runstate_name[i]);
-		print_time_sum(a, &d->runstates[i], label);
+		xt_print_time_sum(a, &d->runstates[i], label);
 	}
 	mem_summary(a, d);
 	for (int i = 0; i < XT_MAX_CPUS; i++)
 		if (d->vcpu[i])
 			vcpu_summary(a, d->vcpu[i]);
 	xt_outf(a, "Emulate eip list\n");
+	xt_cr3_dump_list(a, d);
 }
 
 static const char *hz_string(uint64_t hz, char *buf, size_t len)
@@ -346,9 +362,9 @@ void xt_report_pcpu(struct vms_xt_analyzer *a)
 		if (!p->summary)
 			continue;
 		xt_outf(a, "pcpu %d\n", i);
-		print_time_sum(a, &p->time.running, " running");
-		print_time_sum(a, &p->time.idle, "    idle");
-		print_time_sum(a, &p->time.lost, "    lost");
+		xt_print_time_sum(a, &p->time.running, " running");
+		xt_print_time_sum(a, &p->time.idle, "    idle");
+		xt_print_time_sum(a, &p->time.lost, "    lost");
 		if (p->time.running.count)
 			active++;
 	}
@@ -366,6 +382,10 @@ static bool single_domain_mode(const struct vms_xt_analyzer *a)
 
 void xt_interval_add_domain(struct vms_xt_analyzer *a, struct xt_domain *d)
 {
+	if (a->o.interval != VMS_XT_INTERVAL_DOMAIN_TOTAL_TIME &&
+	    a->o.interval != VMS_XT_INTERVAL_DOMAIN_TOTAL_TIME_ALL &&
+	    !single_domain_mode(a))
+		return; /* cr3 reports: columns are cr3 values */
 	if (single_domain_mode(a)) {
 		if (d->did == a->o.interval_domains[0])
 			a->idom = d;
@@ -449,6 +469,12 @@ void xt_interval_head(struct vms_xt_analyzer *a)
 		for (int i = 0; i < HSS_MAX; i++)
 			xt_outf(a, "%s%s", sep, xt_hss_name[i]);
 		xt_outc(a, '\n');
+		return;
+	case VMS_XT_INTERVAL_CR3_SCHEDULE_TIME:
+	case VMS_XT_INTERVAL_CR3_SCHEDULE_TIME_ALL:
+	case VMS_XT_INTERVAL_CR3_SCHEDULE_ORDERED:
+	case VMS_XT_INTERVAL_CR3_SHORT_SUMMARY:
+		xt_cr3_interval_head(a);
 		return;
 	case VMS_XT_INTERVAL_DOMAIN_GRANT_MAPS:
 		/* xenalyze prints no header */
@@ -537,6 +563,12 @@ void xt_interval_row(struct vms_xt_analyzer *a)
 		if (a->idom)
 			guest_interrupt_row(a, t);
 		return;
+	case VMS_XT_INTERVAL_CR3_SCHEDULE_TIME:
+	case VMS_XT_INTERVAL_CR3_SCHEDULE_TIME_ALL:
+	case VMS_XT_INTERVAL_CR3_SCHEDULE_ORDERED:
+	case VMS_XT_INTERVAL_CR3_SHORT_SUMMARY:
+		xt_cr3_interval_row(a, t);
+		return;
 	case VMS_XT_INTERVAL_DOMAIN_GRANT_MAPS:
 		if (!a->idom)
 			return;
@@ -608,6 +640,12 @@ void xt_interval_tail(struct vms_xt_analyzer *a)
 	switch (a->o.interval) {
 	case VMS_XT_INTERVAL_DOMAIN_TOTAL_TIME_ALL:
 		break;
+	case VMS_XT_INTERVAL_CR3_SCHEDULE_TIME:
+	case VMS_XT_INTERVAL_CR3_SCHEDULE_TIME_ALL:
+	case VMS_XT_INTERVAL_CR3_SCHEDULE_ORDERED:
+	case VMS_XT_INTERVAL_CR3_SHORT_SUMMARY:
+		xt_cr3_interval_tail(a);
+		return;
 	case VMS_XT_INTERVAL_DOMAIN_GUEST_INTERRUPT: {
 		int n = 0;
 		while (n < XT_INTERVAL_GI_MAX && a->ivec[n])

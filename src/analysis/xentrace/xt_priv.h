@@ -91,7 +91,31 @@ bool xt_sum_pct_weighted3(struct xt_sum *s, uint32_t n, int64_t *p5, int64_t *p5
 int64_t xt_pct_weighted(int64_t *a, uint32_t n, int p);
 
 /* Handler sub-line kinds under an exit reason */
-enum { HK_GENERIC, HK_VMCALL, HK_INTR, HK_MMIO };
+enum { HK_GENERIC, HK_VMCALL, HK_INTR, HK_MMIO, HK_CR };
+/* CR writes: per-cr buckets below xenalyze's CR_MAX, cr3 writes by the
+ * number of shadow resyncs in the exit (RESYNCS_MAX) */
+#define XT_CR_MAX 9
+#define XT_RESYNCS_MAX 17
+/* Distinct guest cr3 values tracked (over all domains) by
+ * --with-cr3-enumeration and the cr3 interval reports; later new values
+ * are not tracked (reported with -v). */
+#define XT_CR3_MAX 65536
+
+/* One guest cr3 value (page-table base gmfn) of one domain */
+struct xt_cr3 {
+	struct xt_cr3 *next;   /* the domain's values, creation order */
+	struct xt_cr3 *gnext;  /* all values, creation order */
+	struct xt_cr3 *hnext;  /* hash chain */
+	const struct xt_domain *d;
+	uint64_t gmfn;
+	int id;
+	uint64_t first_time, last_time, run_time;
+	struct xt_sum total_time, guest_time, hv_time;
+	uint32_t total_iv_count;   /* total_time periods this interval */
+	uint32_t switch_count, flush_count;
+	bool dirty;                /* in the ordered report's list */
+	struct xt_sum hss[HSS_MAX];
+};
 struct xt_hnode {
 	struct xt_hnode *next;
 	int kind, id;
@@ -131,6 +155,14 @@ struct xt_hvm {
 	/* short-summary kind chosen by a handler for the open exit
 	 * (HSS_MAX: by event handler at close) */
 	int short_kind;
+	/* cr3 tracking (xenalyze's v->cr3) and the open CR write */
+	uint64_t cr3_val, cr3_start;
+	struct xt_cr3 *cr3;
+	unsigned cr_write_cr;
+	uint64_t cr_write_val;
+	unsigned resyncs;
+	struct xt_sum cr_write[XT_CR_MAX];
+	struct xt_sum cr3_resyncs[XT_RESYNCS_MAX + 1];
 	struct {
 		int waking, vector, interrupts, interrupts_wanting_tsc;
 	} w2h;
@@ -196,6 +228,7 @@ struct xt_domain {
 	/* memory records: grant ops done by / for, PoD */
 	uint32_t mem_done[MEM_MAX], mem_done_for[MEM_MAX];
 	uint32_t grant_map_iv;
+	struct xt_cr3 *cr3_head, **cr3_tail;
 	struct {
 		uint32_t populate_order[XT_POD_ORDER_MAX];
 		uint32_t reclaim_order[XT_POD_ORDER_MAX];
@@ -302,6 +335,14 @@ struct vms_xt_analyzer {
 	struct xt_domain *idom;       /* single-domain interval modes */
 	int ivec[XT_INTERVAL_GI_MAX]; /* guest-interrupt columns, 0 = free */
 	char **irows; size_t n_irows, cap_irows;
+	/* cr3 values (cr3.c) */
+	struct xt_cr3 *cr3_head, **cr3_tail;
+	struct xt_cr3 **cr3_hash;     /* XT_CR3_HASH chains */
+	struct xt_cr3 **cr3_sort;     /* ordered report: values loaded this
+					 * interval (XT_CR3_MAX slots) */
+	int n_cr3, n_cr3_sort;
+	bool cr3_full_warned;
+	struct xt_cr3 *icr3[64];      /* cr3 interval columns (listed values) */
 	/* scatter (for svg) */
 	FILE *svg_tmp;
 	/* symbols */
@@ -356,6 +397,17 @@ static inline void xt_outc(struct vms_xt_analyzer *a, char c)
 	else
 		xt_outn_slow(a, &c, 1);
 }
+
+/* cr3.c */
+bool xt_cr3_enabled(const struct vms_xt_analyzer *a);
+void xt_cr3_switch(struct vms_xt_analyzer *a, struct xt_vcpu *v, uint64_t val);
+void xt_cr3_free_all(struct vms_xt_analyzer *a);
+void xt_cr3_dump_list(struct vms_xt_analyzer *a, const struct xt_domain *d);
+void xt_cr3_interval_head(struct vms_xt_analyzer *a);
+void xt_cr3_interval_row(struct vms_xt_analyzer *a, const char *t);
+void xt_cr3_interval_tail(struct vms_xt_analyzer *a);
+void xt_print_time_sum(struct vms_xt_analyzer *a, struct xt_sum *s, const char *label);
+void xt_print_event_sum(struct vms_xt_analyzer *a, struct xt_sum *s, const char *label);
 
 /* report.c */
 void xt_report_summary(struct vms_xt_analyzer *a);
