@@ -3,7 +3,7 @@
  * xt_gen: write a synthetic but realistic xentrace file of a requested size,
  * for benchmarks and tests of `vmsight xentrace`.
  *
- *	xt_gen [-s SIZE[K|M|G]] [-S SEED] [-p PCPUS] [-d HVM_DOMAINS] [-m] [-c]
+ *	xt_gen [-s SIZE[K|M|G]] [-S SEED] [-p PCPUS] [-d HVM_DOMAINS] [-m] [-c] [-x]
  *	       [-j JSON_FILE] [-T EVENT_LOG] -o TRACE_FILE
  *
  * The trace is a sequence of epochs, as xentrace writes them: for each pcpu
@@ -38,6 +38,16 @@
  * six page-table bases per domain, gmfn 0x100000 + domain * 0x100 + k,
  * sometimes the current one: a flush), the others to cr0 or cr4.  Without
  * it the simulation is unchanged.
+ * -x adds record variety for the --dump-all comparison with xenalyze: after
+ * a quarter of dom0's hypercalls, one more PV record: a v2 hypercall with
+ * 32-bit, 64-bit and missing arguments (memory_op), a subcall, a preempted
+ * mmu_update, a sched_op with an unknown command, a v1 (64-bit) hypercall,
+ * a trap with and without error code, or a page-fault record; and a
+ * frequency change after a quarter of the idle periods.  The extra
+ * hypercalls are counted in the JSON; after a frequency change, an
+ * interrupt handled and an IRQ move-cleanup, unmapped-vector, bind-vector
+ * or clear-vector record.  Without it the simulation is
+ * unchanged.
  * -T writes one line per event that the interval reports count, with the
  * TSC at which a reader processes it (a TSC-less record takes its pcpu's
  * last TSC):
@@ -93,7 +103,7 @@ struct gen {
 	int nall;
 	uint64_t records, windows, wraps, lost, lost_events, bytes;
 	uint64_t first_tsc, last_tsc;
-	int nd, mem, cr;
+	int nd, mem, cr, var;
 	uint64_t grant_for[101];
 	FILE *tlog;
 };
@@ -326,6 +336,46 @@ static void pv_step(struct gen *g, struct pcpu *p, struct vcpu *v)
 	default:
 		EMIT(g, p, 0x0020100du, 1, op);
 	}
+	if (g->var && (rnd(g) & 3) == 0) {
+		p->tsc += range(g, 2000, 40000);
+		uint64_t ip = 0xffffffff81000000ull + (rnd(g) & 0xffffc);
+		uint64_t big = rnd(g);
+		switch (rnd(g) & 7) {
+		case 0: /* memory_op: a0 32-bit, a1 64-bit, a2 missing, a3 32-bit */
+			v->hcalls[12]++;
+			EMIT(g, p, 0x0020100du, 1, 12u | 1u << 20 | 2u << 22 | 1u << 26,
+			     (uint32_t)range(g, 0, 30), (uint32_t)big, (uint32_t)(big >> 32), (uint32_t)rnd(g));
+			break;
+		case 1: /* a subcall of a multicall: evtchn_op */
+			v->hcalls[32]++;
+			EMIT(g, p, 0x0020100eu, 1, 32u | 1u << 20 | 1u << 22, (uint32_t)range(g, 0, 11),
+			     (uint32_t)rnd(g));
+			break;
+		case 2: /* preempted mmu_update */
+			v->hcalls[1]++;
+			EMIT(g, p, 0x0020100du, 1, 1u | 1u << 22, 0x80000000u | (uint32_t)range(g, 1, 64));
+			break;
+		case 3: /* sched_op with a command xenalyze does not name */
+			v->hcalls[29]++;
+			EMIT(g, p, 0x0020100du, 1, 29u | 1u << 20, (uint32_t)range(g, 7, 12));
+			break;
+		case 4: /* v1 hypercall, 64-bit: eip, eax */
+			v->hcalls[17]++;
+			EMIT(g, p, 0x00201101u, 1, (uint32_t)ip, (uint32_t)(ip >> 32), 17);
+			break;
+		case 5: /* trap, 64-bit: eip; trapnr:15 use_ec:1 ec:16 */
+			EMIT(g, p, 0x00201103u, 1, (uint32_t)ip, (uint32_t)(ip >> 32),
+			     (rnd(g) & 1) ? 13u | 1u << 15 | (uint32_t)(rnd(g) & 0xfff8) << 16 : 6u);
+			break;
+		case 6: /* page fault, 64-bit: eip, addr, error code */
+			EMIT(g, p, 0x00201104u, 1, (uint32_t)ip, (uint32_t)(ip >> 32), (uint32_t)big,
+			     (uint32_t)(big >> 32), (uint32_t)(rnd(g) & 0x1f));
+			break;
+		default: /* an argument-less v2 hypercall: xen_version */
+			v->hcalls[17]++;
+			EMIT(g, p, 0x0020100du, 1, 17);
+		}
+	}
 	p->tsc += range(g, 2000, 40000);
 	if (g->mem && g->nd && (rnd(g) & 7) == 0) {
 		/* dom0 maps a page granted by an HVM domain */
@@ -359,6 +409,27 @@ static void step(struct gen *g, struct pcpu *p)
 		p->tsc += idle;
 		EMIT(g, p, 0x00801003u, 1, 2, (uint32_t)p->tsc, 0, 0, 0, 0);
 		p->tsc += range(g, 200, 2000);
+		if (g->var && (rnd(g) & 3) == 0) {
+			/* old and new frequency (MHz) */
+			EMIT(g, p, 0x00801001u, 1, (uint32_t)range(g, 800, 3600), (uint32_t)range(g, 800, 3600));
+			p->tsc += range(g, 200, 2000);
+			/* an interrupt handled, then an IRQ vector record */
+			uint32_t irq = (uint32_t)range(g, 16, 120), vec = (uint32_t)range(g, 0x30, 0xef);
+			EMIT(g, p, 0x00802008u, 1, irq, (uint32_t)p->tsc, (uint32_t)(p->tsc + range(g, 300, 9000)));
+			p->tsc += range(g, 9000, 12000);
+			switch (rnd(g) & 3) {
+			case 0: /* move cleanup (delayed or not): irq, vector, cpu */
+				EMIT(g, p, 0x00802001u + (uint32_t)(rnd(g) & 1), 1, irq, vec, (uint32_t)p->id);
+				break;
+			case 1:
+				EMIT(g, p, 0x00802007u, 1, vec);
+				break;
+			default: /* bind or clear: irq and vector packed, cpu mask */
+				EMIT(g, p, (rnd(g) & 1) ? 0x00802003u : 0x00802004u, 1, irq | vec << 16,
+				     1u << p->id, 0, 0, 0);
+			}
+			p->tsc += range(g, 200, 2000);
+		}
 		if (p->nvc)
 			sched_switch(g, p, p->vc[rnd(g) % (unsigned)p->nvc], 1);
 		return;
@@ -452,8 +523,8 @@ int main(int argc, char **argv)
 	uint64_t size = 64 << 20, seed = 1;
 	int np = 8, nd = 4;
 	const char *out = NULL, *jpath = NULL, *tpath = NULL;
-	int c, mem = 0, cr = 0;
-	while ((c = getopt(argc, argv, "s:S:p:d:o:j:T:mch")) != -1) {
+	int c, mem = 0, cr = 0, var = 0;
+	while ((c = getopt(argc, argv, "s:S:p:d:o:j:T:mcxh")) != -1) {
 		switch (c) {
 		case 's': size = parse_size(optarg); break;
 		case 'S': seed = strtoull(optarg, NULL, 0); break;
@@ -464,9 +535,10 @@ int main(int argc, char **argv)
 		case 'T': tpath = optarg; break;
 		case 'm': mem = 1; break;
 		case 'c': cr = 1; break;
+		case 'x': var = 1; break;
 		default:
 			fprintf(stderr, "usage: xt_gen [-s SIZE[K|M|G]] [-S SEED] [-p PCPUS(2-%d)] "
-				"[-d HVM_DOMAINS(0-100)] [-m] [-c] [-j JSON] [-T EVENT_LOG] -o TRACE\n", MAXP);
+				"[-d HVM_DOMAINS(0-100)] [-m] [-c] [-x] [-j JSON] [-T EVENT_LOG] -o TRACE\n", MAXP);
 			return c == 'h' ? 0 : 64;
 		}
 	}
@@ -482,6 +554,7 @@ int main(int argc, char **argv)
 	g->nd = nd;
 	g->mem = mem;
 	g->cr = cr;
+	g->var = var;
 	if (tpath) {
 		g->tlog = fopen(tpath, "w");
 		if (!g->tlog) {

@@ -25,7 +25,7 @@
 #define XT_CHUNK_TAIL 4096u
 
 enum { POST_NONE, POST_GENERIC, POST_CR_WRITE, POST_IO_READ, POST_IO_WRITE, POST_VMCALL,
-       POST_MMIO };
+       POST_MMIO, POST_MSR };
 
 void xt_warn(struct vms_xt_analyzer *a, const char *fmt, ...)
 {
@@ -1563,6 +1563,25 @@ static void hvm_handler(struct vms_xt_analyzer *a, struct xt_pcpu *p, struct xt_
 		}
 		return;
 	}
+	case 0x0008200c: case 0x0008200d: { /* MSR_READ, MSR_WRITE: addr; value (lo/hi) */
+		const char *what = ri->event == 0x0008200c ? "msr_read" : "msr_write";
+		/* xenalyze's check_extra_words: 3 words, or 4 (its tolerance
+		 * of an off-by-one size); otherwise no line and no post */
+		if (ri->n != 3 && ri->n != 4) {
+			xt_warn(a, "ERROR: %s extra_words %u, expected 3!\n", what, ri->n);
+			return;
+		}
+		if (a->o.dump_all)
+			xt_outf(a, " %s %s addr %x val %" PRIx64 "\n", a->hdr, what, ri->d[0],
+				(uint64_t)ri->d[1] | (uint64_t)ri->d[2] << 32);
+		/* its own post-processing, which counts nothing: no generic
+		 * handler bucket */
+		if (h->post == POST_NONE || h->post == POST_GENERIC)
+			h->post = POST_MSR;
+		else
+			xt_warn(a, "hvm_%s_process: Strange, postprocess already set\n", what);
+		return;
+	}
 	case 0x0008201a: { /* RDTSC */
 		uint64_t t = (uint64_t)ri->d[0] | (uint64_t)ri->d[1] << 32;
 		if (a->o.dump_all)
@@ -2286,6 +2305,8 @@ static void sched_process(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 
 /* ---- PV ---- */
 
+static void pv_hypercall_v2_args(struct vms_xt_analyzer *a, const struct xt_rec *ri, unsigned op);
+
 static void pv_process(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 {
 	struct xt_rec *ri = &p->ri;
@@ -2332,38 +2353,152 @@ static void pv_process(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 				xt_outf(a, " %s%s hypercall %2x (%s)", a->hdr, ind, op, xt_hypercall_name[op]);
 			else
 				xt_outf(a, " %s%s hypercall %2x", a->hdr, ind, op);
-			unsigned w = 1;
-			for (int i = 0; i < 6 && w < ri->n; i++) {
-				unsigned code = (ri->d[0] >> (20 + 2 * i)) & 3;
-				if (code == 1)
-					xt_outf(a, " %x", ri->d[w++]);
-				else if (code == 2 && w + 1 < ri->n) {
-					xt_outf(a, " %" PRIx64, (uint64_t)ri->d[w] | (uint64_t)ri->d[w + 1] << 32);
-					w += 2;
-				}
-			}
+			pv_hypercall_v2_args(a, ri, op);
 			xt_outc(a, '\n');
 		}
 		break;
 	}
 	case PVE_TRAP: {
+		/* eip (64-bit in the x64 form), then trapnr:15 use_ec:1 ec:16 */
 		uint32_t w = x64 ? ri->d[2] : ri->d[1];
+		uint64_t eip = x64 ? ((uint64_t)ri->d[0] | (uint64_t)ri->d[1] << 32) : ri->d[0];
 		unsigned trap = w & 0x7fff;
 		if (trap < 32)
 			pv->trap[trap]++;
-		if (a->o.dump_all)
-			xt_outf(a, " %s trap %x\n", a->hdr, trap);
+		if (a->o.dump_all) {
+			xt_outf(a, " %s trap %x eip %" PRIx64, a->hdr, trap, eip);
+			if (w & 0x8000)
+				xt_outf(a, " ec %x\n", w >> 16);
+			else
+				xt_outc(a, '\n');
+		}
 		break;
 	}
-	default:
+	case PVE_PTWR_EMULATION: case PVE_PTWR_EMULATION_PAE:
 		if (a->o.dump_all) {
-			xt_outf(a, " %s pv %s%s [", a->hdr,
-				minor < PVE_MAX && xt_pv_name[minor] ? xt_pv_name[minor] : "unknown",
-				x64 ? "64" : "");
-			for (unsigned i = 0; i < ri->n; i++)
-				xt_outf(a, " %x", ri->d[i]);
-			xt_outf(a, " ]\n");
+			/* pte (64-bit); PAE form: addr, eip 32-bit; x64 form: 64-bit */
+			uint64_t pte = (uint64_t)ri->d[0] | (uint64_t)ri->d[1] << 32, addr, eip;
+			if (minor == PVE_PTWR_EMULATION_PAE) {
+				addr = ri->d[2];
+				eip = ri->d[3];
+			} else {
+				addr = (uint64_t)ri->d[2] | (uint64_t)ri->d[3] << 32;
+				eip = (uint64_t)ri->d[4] | (uint64_t)ri->d[5] << 32;
+			}
+			xt_outf(a, " %s ptwr l1e %" PRIx64 " eip %" PRIx64 " addr %" PRIx64 "\n", a->hdr,
+				pte, eip, addr);
 		}
+		if ((minor == PVE_PTWR_EMULATION_PAE) == (x64 != 0))
+			xt_warn(a, "Strange: PV_PTWR_EMULATION%s, but %sx64! %x\n",
+				minor == PVE_PTWR_EMULATION_PAE ? "_PAE" : "", x64 ? "" : "!", ri->event);
+		break;
+	default:
+		/* xenalyze's pv_generic_process */
+		if (a->o.dump_all) {
+			if (minor < PVE_MAX && xt_pv_name[minor])
+				xt_outf(a, " %s %s", a->hdr, xt_pv_name[minor]);
+			else
+				xt_outf(a, " %s PV-%u ", a->hdr, minor);
+			if (ri->n) {
+				xt_outf(a, "[ ");
+				for (unsigned i = 0; i < ri->n; i++)
+					xt_outf(a, "%x ", ri->d[i]);
+				xt_outc(a, ']');
+			}
+			xt_outc(a, '\n');
+		}
+	}
+}
+
+/* ---- PV v2 hypercall arguments, decoded as xenalyze does ---- */
+
+/* The arguments of a v2 hypercall record: word 0 holds the op and a 2-bit
+ * code per argument (0 missing, 1 32-bit, 2 64-bit; 3 skips 3 words and
+ * prints nothing, as in xenalyze); missing arguments are 0.  A 64-bit
+ * argument whose high word is past the record reads 0 (xenalyze reads
+ * the record buffer's next word). */
+static void pv_hypercall_v2_gather(const struct xt_rec *ri, uint64_t args[6], int present[6])
+{
+	unsigned w = 1;
+	for (int i = 0; i < 6; i++) {
+		args[i] = 0;
+		present[i] = -1; /* not printed: past the record */
+	}
+	for (int i = 0; i < 6 && w < ri->n; i++) {
+		int code = (int)((ri->d[0] >> (20 + 2 * i)) & 3);
+		present[i] = code;
+		if (code == 1)
+			args[i] = ri->d[w];
+		else if (code == 2)
+			args[i] = (uint64_t)ri->d[w] | (uint64_t)(w + 1 < ri->n ? ri->d[w + 1] : 0) << 32;
+		w += (unsigned)code;
+	}
+}
+
+static void pv_cmd(struct vms_xt_analyzer *a, const char *const *names, size_t n, uint32_t cmd)
+{
+	if (cmd < n)
+		xt_outf(a, " %s", names[cmd]);
+	else
+		xt_outf(a, " unknown (%d)", (int)cmd);
+}
+
+static void pv_hypercall_v2_args(struct vms_xt_analyzer *a, const struct xt_rec *ri, unsigned op)
+{
+	static const char *const grant_table_op[] = {
+		"map_grant_ref", "unmap_grant_ref", "setup_table", "dump_table",
+		"transfer", "copy", "query_size", "unmap_and_replace",
+		"set_version", "get_status_frames", "get_version", "swap_grant_ref",
+	};
+	static const char *const vcpu_op[] = {
+		"initialise", "up", "down", "is_up", "get_runstate_info",
+		"register_runstate_memory_area", "set_periodic_timer",
+		"stop_periodic_timer", "set_singleshot_timer", "stop_singleshot_timer",
+		"register_vcpu_info", "send_nmi", "get_physid",
+		"register_vcpu_time_memory_area", "register_runstate_phys_area",
+		"register_vcpu_time_phys_area",
+	};
+	static const char *const sched_op[] = {
+		"yield", "block", "shutdown", "poll", "remote_shutdown", "shutdown_code",
+		"watchdog",
+	};
+	uint64_t args[6];
+	int present[6];
+	pv_hypercall_v2_gather(ri, args, present);
+	switch (op) {
+	case 1: /* mmu_update; MMU_UPDATE_PREEMPTED is the top bit */
+		xt_outf(a, " %d updates%s", (int)((uint32_t)args[1] & 0x7fffffffu),
+			args[1] & 0x80000000u ? " (preempted)" : "");
+		break;
+	case 13: /* multicall */
+		xt_outf(a, " %d calls", (int)(uint32_t)args[1]);
+		break;
+	case 20: /* grant_table_op */
+		pv_cmd(a, grant_table_op, sizeof(grant_table_op) / sizeof(*grant_table_op), (uint32_t)args[0]);
+		xt_outf(a, " %d ops", (int)(uint32_t)args[2]);
+		break;
+	case 24: /* vcpu_op */
+		pv_cmd(a, vcpu_op, sizeof(vcpu_op) / sizeof(*vcpu_op), (uint32_t)args[0]);
+		xt_outf(a, " vcpu %d", (int)(uint32_t)args[1]);
+		break;
+	case 26: /* mmuext_op */
+		xt_outf(a, " %d ops", (int)(uint32_t)args[1]);
+		break;
+	case 29: /* sched_op */
+		pv_cmd(a, sched_op, sizeof(sched_op) / sizeof(*sched_op), (uint32_t)args[0]);
+		break;
+	default:
+		/* xenalyze prints a 64-bit argument in decimal, zero-padded
+		 * to 16 digits ("%016" PRIu64); so do we */
+		for (int i = 0; i < 6; i++) {
+			if (present[i] == 0)
+				xt_outf(a, " ??");
+			else if (present[i] == 1)
+				xt_outf(a, " %08x", (uint32_t)args[i]);
+			else if (present[i] == 2)
+				xt_outf(a, " %016" PRIu64, args[i]);
+		}
+		break;
 	}
 }
 
@@ -2379,49 +2514,53 @@ static void hw_process(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 			return;
 	}
 	switch (ri->event) {
+	/* PM records, printed as xenalyze's pm_process does */
 	case 0x00801001:
 		if (a->o.dump_all)
-			xt_outf(a, " %s cpu_freq_change %u -> %u\n", a->hdr, d[0], d[1]);
+			xt_outf(a, " %s pm_freq_change o%d n%d\n", a->hdr, (int)d[0], (int)d[1]);
 		break;
 	case 0x00801002:
 		if (a->o.dump_all)
-			xt_outf(a, " %s cpu_idle_entry [ C0 -> C%u ]\n", a->hdr, d[0]);
+			xt_outf(a, " %s pm_idle_start c%d\n", a->hdr, (int)d[0]);
+		if (d[0] <= XT_CSTATE_MAX)
+			p->power_state = (int)d[0];
 		break;
 	case 0x00801003:
 		if (a->o.dump_all)
-			xt_outf(a, " %s cpu_idle_exit [ C%u -> C0 ]\n", a->hdr, d[0]);
+			xt_outf(a, " %s pm_idle_end c%d\n", a->hdr, (int)d[0]);
+		/* xenalyze prints this on stdout (bug #15) */
+		if ((uint32_t)p->power_state != d[0])
+			xt_warn(a, "Strange, pm_idle_end %d, power_state %d!\n", (int)d[0], p->power_state);
+		p->power_state = 0;
 		break;
+	/* IRQ records, printed as xenalyze's irq_process does (names and
+	 * formats), except that bind/assign carry irq and vector packed in
+	 * one word (bug #6) */
 	case 0x00802001: case 0x00802002:
 		if (a->o.dump_all)
-			xt_outf(a, " %s irq_move_cleanup%s irq %u vec %u cpu %u\n", a->hdr,
-				ri->event == 0x00802001 ? "_delay" : "", d[0], d[1], d[2]);
+			xt_outf(a, " %s irq_move_cleanup%s irq %x vec %x cpu %d\n", a->hdr,
+				ri->event == 0x00802001 ? "_delay" : "", d[0], d[1], (int)d[2]);
 		break;
-	case 0x00802003: case 0x00802004: case 0x00802006: {
-		const char *n = ri->event == 0x00802003 ? "bind_vector" :
-				ri->event == 0x00802004 ? "clear_vector" : "assign_vector";
-		if (a->o.dump_all) {
-			xt_outf(a, " %s %s irq %x vec %x mask [", a->hdr, n, d[0] & 0xffff, d[0] >> 16);
-			for (unsigned i = 1; i < ri->n; i++)
-				xt_outf(a, " %x", d[i]);
-			xt_outf(a, " ]\n");
-		}
-		break;
-	}
-	case 0x00802005:
+	case 0x00802003: case 0x00802006:
 		if (a->o.dump_all)
-			xt_outf(a, " %s irq_move_finish irq %x vec %x cpu %u\n", a->hdr, d[0], d[1], d[2]);
+			xt_outf(a, " %s irq_%s_vector irq %x vec %x mask %04x %04x %04x %04x\n", a->hdr,
+				ri->event == 0x00802003 ? "bind" : "assign", d[0] & 0xffff, d[0] >> 16,
+				d[4], d[3], d[2], d[1]);
 		break;
 	case 0x00802007:
 		if (a->o.dump_all)
-			xt_outf(a, " %s unmapped_vector vec %x\n", a->hdr, d[0]);
+			xt_outf(a, " %s irq_unmapped_vector vec %x\n", a->hdr, d[0]);
 		break;
 	case 0x00802008:
+		/* irq, start and end TSC (low 32 bits); the time as a signed
+		 * 32-bit difference, as xenalyze computes it */
 		if (a->o.dump_all)
-			xt_outf(a, " %s do_irq irq %x start %x end %x\n", a->hdr, d[0], d[1], d[2]);
-		if (a->o.scatter == VMS_XT_SCATTER_NONE)
-			break;
+			xt_outf(a, " %s irq_handled irq %x %d (%d,%d)\n", a->hdr, d[0],
+				(int)(uint32_t)(d[2] - d[1]), (int)d[1], (int)d[2]);
 		break;
 	default:
+		/* xenalyze prints nothing for HW subclasses other than PM (1)
+		 * and IRQ (2); we dump every record */
 		process_generic(a, ri);
 	}
 }

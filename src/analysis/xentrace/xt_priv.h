@@ -48,6 +48,7 @@ enum { POD_CTX_UNKNOWN, POD_CTX_FAULT, POD_CTX_BALLOON, POD_CTX_MAX };
 #define XT_EXIT_MAX 1025          /* SVM NPF is 1024 */
 #define XT_HYPERCALL_NAMED 38     /* xenalyze's table size */
 #define XT_HYPERCALL_MAX 64       /* ours */
+#define XT_CSTATE_MAX 5           /* xenalyze's CSTATE_MAX */
 #define XT_GUEST_INT_MAX 256
 #define XT_HANDLER_MAX 0x28
 
@@ -256,6 +257,7 @@ struct xt_pcpu {
 	uint64_t first_tsc, last_tsc, order_tsc, raw_last_tsc;
 	uint64_t file_offset, next_cpu_change_offset, win_end;
 	int last_cpu_change_pid;
+	int power_state;          /* last pm_idle_start C-state (0..XT_CSTATE_MAX) */
 	struct xt_rec ri;
 	struct xt_vcpu *current;
 	struct {
