@@ -51,7 +51,7 @@ TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(BUILD)/tools/%)
 LIB       := $(BUILD)/libvmsight.a
 CLI       := $(BUILD)/vmsight
 
-.PHONY: all lib cli tests test unit-tests demo fuzz bench clean deps install-deps check-deps
+.PHONY: all lib cli tests test test-xen unit-tests demo fuzz bench clean deps install-deps check-deps
 all: $(CLI) $(TEST_BINS) $(TOOL_BINS)
 
 lib: $(LIB)
@@ -115,6 +115,12 @@ test: deps
 	$(MAKE) all
 	$(MAKE) SAN=1 all
 	./tests/run
+
+# Only the Xen lab (Xen + dom0 + a PV domU under QEMU); `make test` runs it too.
+test-xen: deps
+	$(MAKE) all
+	$(MAKE) SAN=1 all
+	VMSIGHT_TESTS='^tests/xen/' ./tests/run
 
 clean:
 	rm -rf build build-san build-fuzz

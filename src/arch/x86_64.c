@@ -44,9 +44,8 @@ struct vms_error *vms_x86_64_walk(struct vms_source *src, uint64_t pgd,
 		writable &= !!(e & X86_PTE_RW);
 		user &= !!(e & X86_PTE_USER);
 		nx |= !!(e & X86_PTE_NX);
-		uint64_t target = e & X86_PTE_ADDR;
-		if (src->ops->machine_to_phys &&
-		    !src->ops->machine_to_phys(src, target, &target))
+		uint64_t target;
+		if (!vms_x86_64_entry_target(src, e, &target))
 			return vms_error_create(VMS_ERR_FAULT,
 				"virtual 0x%llx: %s[%u] = 0x%llx at physical 0x%llx points to machine memory that is not the guest's",
 				(unsigned long long)vaddr, level_names[level], idx,

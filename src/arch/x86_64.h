@@ -21,6 +21,20 @@
  * AMD SME C-bit sits high in this range on encrypted guests: ignored). */
 #define X86_PTE_ADDR     0x000ffffffffff000ULL
 
+/*
+ * The guest physical address entry @e points to: its address bits, passed
+ * through the source's machine_to_phys hook when it has one (Xen PV guests,
+ * whose entries hold machine addresses).  False when that machine frame is
+ * not the guest's.
+ */
+static inline bool vms_x86_64_entry_target(struct vms_source *src, uint64_t e,
+					   uint64_t *paddr)
+{
+	*paddr = e & X86_PTE_ADDR;
+	return !src->ops->machine_to_phys ||
+	       src->ops->machine_to_phys(src, *paddr, paddr);
+}
+
 struct vms_x86_translation {
 	uint64_t paddr;
 	uint64_t page_size;  /* 4 KiB, 2 MiB or 1 GiB */

@@ -26,9 +26,9 @@ static bool probe_image(struct vms_source *src, uint64_t pgd, bool la57,
 		vms_error_free(rerr);
 		return false;
 	}
-	uint64_t e = vms_le64(raw);
-	if (!(e & X86_PTE_PRESENT) ||
-	    !vms_source_is_backed(src, e & X86_PTE_ADDR, 4096))
+	uint64_t e = vms_le64(raw), next;
+	if (!(e & X86_PTE_PRESENT) || !vms_x86_64_entry_target(src, e, &next) ||
+	    !vms_source_is_backed(src, next, 4096))
 		return false;
 
 	struct vms_x86_translation tr;
@@ -129,7 +129,9 @@ struct vms_error *vms_x86_64_find_kernel(struct vms_source *src,
 				}
 				e = vms_le64(page);
 			}
-			if (!(e & X86_PTE_PRESENT) || (e & X86_PTE_ADDR) >= vms_source_phys_end(src))
+			uint64_t next;
+			if (!(e & X86_PTE_PRESENT) || !vms_x86_64_entry_target(src, e, &next) ||
+			    next >= vms_source_phys_end(src))
 				continue;
 			if (probe_both(src, pa, out)) {
 				snprintf(out->origin, sizeof(out->origin),

@@ -100,7 +100,7 @@ bool cli_target_open(struct cli_target *t, const char *spec)
 	err = vms_kernel_open(t->src, &opts, &t->kernel);
 	if (err) {
 		cli_fail(t, err);
-		vms_source_close(t->src);
+		cli_target_close(t);  /* -v: what the source cost, even so */
 		t->src = NULL;
 		return false;
 	}

@@ -310,10 +310,13 @@ static void xen_describe_cost(struct vms_source *src, char *buf, size_t len)
 {
 	struct xen_source *x = (struct xen_source *)src;
 	snprintf(buf, len,
-		 "%s: %llu foreign-map calls (%llu pages mapped), %llu other control calls",
+		 "%s: %llu foreign-map calls (%llu pages mapped), %llu other control calls; %s guest, 0x%llx frames%s",
 		 src->path, (unsigned long long)x->map_calls,
 		 (unsigned long long)x->pages_mapped,
-		 (unsigned long long)x->ctl_calls);
+		 (unsigned long long)x->ctl_calls, x->pv ? "PV" : "HVM/PVH",
+		 (unsigned long long)x->max_pfn,
+		 !x->pv ? "" : x->fll_mfn ? ", p2m from the frame list" :
+		 ", p2m from the virtual list");
 }
 
 static void xen_destroy(struct vms_source *src)
@@ -485,6 +488,8 @@ struct vms_error *vms_xen_open(const char *spec, uint32_t domid,
 	xc_dominfo_t info;
 	x->ctl_calls++;
 	int n = xc_domain_getinfo(x->xch, domid, 1, &info);
+	if (n < 0 && errno == ESRCH)
+		n = 0;  /* Xen's answer when no domain is at or above @domid */
 	if (n < 0) {
 		err = vms_error_create(VMS_ERR_IO, "%s: asking Xen about domain %u: %s",
 				       spec, domid, strerror(errno));

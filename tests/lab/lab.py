@@ -1314,11 +1314,12 @@ STANDARD_CPU = {"6.1": DEFAULT_CPU, "6.12": "max"}
 ORACLE_D = os.path.join(os.path.dirname(os.path.abspath(__file__)), "oracle.d")
 
 
-def standard_oracle_extra():
+def standard_oracle_extra(skip=()):
+    """The oracle.d snippets, less the file names in @skip."""
     parts = []
     if os.path.isdir(ORACLE_D):
         for f in sorted(os.listdir(ORACLE_D)):
-            if f.endswith(".sh"):
+            if f.endswith(".sh") and f not in skip:
                 with open(os.path.join(ORACLE_D, f)) as fh:
                     parts.append("# --- oracle.d/%s ---\n%s" % (f, fh.read()))
     return "\n".join(parts)
