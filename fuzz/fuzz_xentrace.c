@@ -46,6 +46,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		o.n_interval_cr3 = o.interval == VMS_XT_INTERVAL_CR3_SHORT_SUMMARY ? 1 : 2;
 	}
 	o.interval_seconds = 0.5;
+	/* and, divided by 16, the scatterplot (its argument: the last byte) */
+	o.scatter = (enum vms_xt_scatter_kind)(size / 16 % (VMS_XT_SCATTER_IRQ + 1));
+	o.scatter_arg = last;
 	o.out = null;
 	struct vms_xt_analyzer *a;
 	if (!vms_xt_analyzer_create(&o, &a)) {

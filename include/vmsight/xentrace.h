@@ -62,6 +62,8 @@ enum vms_xt_scatter_kind {
 	VMS_XT_SCATTER_IO,               /* arg: port */
 	VMS_XT_SCATTER_WAKE_TO_HALT,
 	VMS_XT_SCATTER_RDTSC,
+	VMS_XT_SCATTER_CR3_SWITCH,       /* cr3 id (with enumeration) or gmfn */
+	VMS_XT_SCATTER_IRQ,              /* handled irqs: irq, time, pcpu */
 };
 
 /* Default percentile sample sizes (xenalyze's --sample-size and

@@ -34,7 +34,7 @@ static void usage(FILE *f)
 		"      --with-cr3-enumeration    per-cr3 tables in the summary\n"
 		"      --csv                     interval output as CSV, header first\n"
 		"      --scatterplot-runstate | -runstate-time | -pcpu | -vmexit-eip |\n"
-		"      --scatterplot-wake-to-halt | -rdtsc\n"
+		"      --scatterplot-wake-to-halt | -rdtsc | -cr3-switch | -irq\n"
 		"      --scatterplot-extint-cycles=VEC | -interrupt-eip=VEC | -io=PORT\n"
 		"      --svg=FILE                also draw the scatterplot as SVG\n"
 		"Options:\n"
@@ -54,7 +54,7 @@ enum {
 	O_REPORT_PCPU = 256, O_SHOW_DEFAULT, O_ITT_ALL, O_ITT, O_CSV, O_CPU_HZ,
 	O_SYMBOLS, O_SAMPLE_SIZE, O_SAMPLE_MAX, O_MMIO, O_PIO, O_SKIP_VGA,
 	O_SC_RUNSTATE, O_SC_RUNSTATE_TIME, O_SC_PCPU, O_SC_VMEXIT_EIP,
-	O_SC_W2H, O_SC_RDTSC, O_SC_EXTINT, O_SC_INTEIP, O_SC_IO, O_SVG,
+	O_SC_W2H, O_SC_RDTSC, O_SC_CR3_SWITCH, O_SC_IRQ, O_SC_EXTINT, O_SC_INTEIP, O_SC_IO, O_SVG,
 	O_ISS, O_IGI, O_IGM, O_CR3_ENUM, O_ICR3_TIME, O_ICR3_ALL, O_ICR3_ORDERED,
 	O_ICR3_SS,
 };
@@ -101,6 +101,8 @@ int cmd_xentrace(int argc, char **argv)
 		{ "scatterplot-vmexit-eip", no_argument, NULL, O_SC_VMEXIT_EIP },
 		{ "scatterplot-wake-to-halt", no_argument, NULL, O_SC_W2H },
 		{ "scatterplot-rdtsc", no_argument, NULL, O_SC_RDTSC },
+		{ "scatterplot-cr3-switch", no_argument, NULL, O_SC_CR3_SWITCH },
+		{ "scatterplot-irq", no_argument, NULL, O_SC_IRQ },
 		{ "scatterplot-extint-cycles", required_argument, NULL, O_SC_EXTINT },
 		{ "scatterplot-interrupt-eip", required_argument, NULL, O_SC_INTEIP },
 		{ "scatterplot-io", required_argument, NULL, O_SC_IO },
@@ -224,6 +226,8 @@ int cmd_xentrace(int argc, char **argv)
 		case O_SC_VMEXIT_EIP: o.scatter = VMS_XT_SCATTER_VMEXIT_EIP; any_output = 1; break;
 		case O_SC_W2H: o.scatter = VMS_XT_SCATTER_WAKE_TO_HALT; any_output = 1; break;
 		case O_SC_RDTSC: o.scatter = VMS_XT_SCATTER_RDTSC; any_output = 1; break;
+		case O_SC_CR3_SWITCH: o.scatter = VMS_XT_SCATTER_CR3_SWITCH; any_output = 1; break;
+		case O_SC_IRQ: o.scatter = VMS_XT_SCATTER_IRQ; any_output = 1; break;
 		case O_SC_EXTINT: case O_SC_INTEIP: case O_SC_IO:
 			if (parse_uint(optarg, &u)) {
 				fprintf(stderr, "vmsight xentrace: bad number '%s'\n", optarg);

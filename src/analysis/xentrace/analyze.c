@@ -2510,7 +2510,7 @@ static void hw_process(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 	struct xt_rec *ri = &p->ri;
 	const uint32_t *d = ri->d;
 	if (!a->o.dump_all) {
-		if (ri->event == 0x00802008 && a->o.scatter == VMS_XT_SCATTER_NONE)
+		if (ri->event == 0x00802008 && a->o.scatter != VMS_XT_SCATTER_IRQ)
 			return;
 	}
 	switch (ri->event) {
@@ -2557,6 +2557,8 @@ static void hw_process(struct vms_xt_analyzer *a, struct xt_pcpu *p)
 		if (a->o.dump_all)
 			xt_outf(a, " %s irq_handled irq %x %d (%d,%d)\n", a->hdr, d[0],
 				(int)(uint32_t)(d[2] - d[1]), (int)d[1], (int)d[2]);
+		if (a->o.scatter == VMS_XT_SCATTER_IRQ)
+			xt_scatter_irq(a, d[0], ri->tsc, p->pid);
 		break;
 	default:
 		/* xenalyze prints nothing for HW subclasses other than PM (1)

@@ -148,6 +148,11 @@ void xt_cr3_switch(struct vms_xt_analyzer *a, struct xt_vcpu *v, uint64_t val)
 			p->switch_count++;
 		}
 		h->cr3 = p;
+		/* xenalyze prints the new value's id, 0 when none is loaded */
+		if (a->o.scatter == VMS_XT_SCATTER_CR3_SWITCH)
+			xt_scatter_u64(a, "cr3-switch", h->exit_tsc, p ? (uint64_t)p->id : 0);
+	} else if (a->o.scatter == VMS_XT_SCATTER_CR3_SWITCH) {
+		xt_scatter_u64(a, "cr3-switch", h->exit_tsc, gmfn);
 	}
 	h->cr3_val = val;
 }

@@ -698,7 +698,7 @@ void xt_scatter_u64(struct vms_xt_analyzer *a, const char *series, uint64_t tsc,
 {
 	char t[32];
 	time_str(a, tsc, t, sizeof(t));
-	if (!strcmp(series, "vmexit"))
+	if (!strcmp(series, "vmexit") || !strcmp(series, "cr3-switch"))
 		xt_outf(a, "%s %" PRIu64 "\n", t, y);
 	else
 		xt_outf(a, "%s %s %" PRIu64 "\n", series, t, y);
@@ -720,6 +720,16 @@ void xt_scatter_point(struct vms_xt_analyzer *a, const char *series,
 	else
 		xt_outf(a, "%s %s %.0f\n", series, t, y);
 	svg_point(a, series, tsc, y);
+}
+
+/* --scatterplot-irq: "iIRQ time pcpu", one series per irq in the SVG */
+void xt_scatter_irq(struct vms_xt_analyzer *a, uint32_t irq, uint64_t tsc, int pid)
+{
+	char t[32], series[16];
+	time_str(a, tsc, t, sizeof(t));
+	xt_outf(a, "i%x %s %d\n", irq, t, pid);
+	snprintf(series, sizeof(series), "i%x", irq);
+	svg_point(a, series, tsc, pid);
 }
 
 static const char *const palette[8] = {

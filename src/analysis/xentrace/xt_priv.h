@@ -424,6 +424,7 @@ void xt_scatter_point(struct vms_xt_analyzer *a, const char *series,
 		      uint64_t tsc, double y);
 void xt_scatter_u64(struct vms_xt_analyzer *a, const char *series,
 		    uint64_t tsc, uint64_t y);
+void xt_scatter_irq(struct vms_xt_analyzer *a, uint32_t irq, uint64_t tsc, int pid);
 struct vms_error *xt_scatter_svg(struct vms_xt_analyzer *a);
 
 /* names.c */
