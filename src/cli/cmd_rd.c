@@ -51,7 +51,8 @@ int cmd_rd(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (!cli_target_open(&t, argv[optind]))
+	/* Physical reads need no kernel: they work on any guest. */
+	if (!(phys ? cli_target_open_phys(&t, argv[optind]) : cli_target_open(&t, argv[optind])))
 		return EXIT_ERROR;
 	const char *what = argv[optind + 1];
 	uint64_t addr;

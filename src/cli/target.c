@@ -77,10 +77,8 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
 	return 0;
 }
 
-bool cli_target_open(struct cli_target *t, const char *spec)
+bool cli_source_open(struct cli_target *t, const char *spec)
 {
-	/* libbpf prints its own diagnostics by default; ours say enough. */
-	libbpf_set_print(libbpf_quiet);
 	struct vms_error *err = vms_source_open(spec, &t->src);
 	if (err) {
 		cli_fail(t, err);
@@ -91,20 +89,52 @@ bool cli_target_open(struct cli_target *t, const char *spec)
 			t->prog, spec, t->src->kind, t->src->nr_ranges,
 			(unsigned long long)(vms_source_phys_size(t->src) >> 20),
 			t->src->nr_cpus);
+	for (size_t i = 0; t->verbose > 1 && i < t->src->nr_cpus; i++) {
+		const struct vms_cpu_state *c = &t->src->cpus[i];
+		fprintf(stderr, "%s: vCPU %zu: rip=0x%llx cr0=0x%llx cr3=0x%llx cr4=0x%llx gs_base=0x%llx kernel_gs_base=0x%llx\n",
+			t->prog, i, (unsigned long long)c->rip, (unsigned long long)c->cr0,
+			(unsigned long long)c->cr3, (unsigned long long)c->cr4,
+			(unsigned long long)c->gs_base, (unsigned long long)c->kernel_gs_base);
+	}
+	return true;
+}
+
+/* Discover the kernel of the open source; on failure prints and, unless
+ * @optional, closes the target. */
+static bool kernel_open(struct cli_target *t, bool optional)
+{
 	struct vms_kernel_options opts = {
 		.log = log_cb,
 		.log_arg = t,
 		.system_map = t->system_map,
 		.vmlinux = t->vmlinux,
 	};
-	err = vms_kernel_open(t->src, &opts, &t->kernel);
-	if (err) {
-		cli_fail(t, err);
-		cli_target_close(t);  /* -v: what the source cost, even so */
-		t->src = NULL;
-		return false;
+	struct vms_error *err = vms_kernel_open(t->src, &opts, &t->kernel);
+	if (!err)
+		return true;
+	if (optional) {
+		fprintf(stderr, "%s: warning: %s; physical addresses are read as the source lays them out\n",
+			t->prog, err->message);
+		vms_error_free(err);
+		t->kernel = NULL;
+		return true;
 	}
-	return true;
+	cli_fail(t, err);
+	cli_target_close(t);  /* -v: what the source cost, even so */
+	return false;
+}
+
+bool cli_target_open(struct cli_target *t, const char *spec)
+{
+	/* libbpf prints its own diagnostics by default; ours say enough. */
+	libbpf_set_print(libbpf_quiet);
+	return cli_source_open(t, spec) && kernel_open(t, false);
+}
+
+bool cli_target_open_phys(struct cli_target *t, const char *spec)
+{
+	libbpf_set_print(libbpf_quiet);
+	return cli_source_open(t, spec) && kernel_open(t, true);
 }
 
 void cli_target_close(struct cli_target *t)

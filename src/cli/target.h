@@ -43,7 +43,14 @@ int cli_getopt(struct cli_target *t, int argc, char **argv,
 
 /* Print "vmsight CMD: message" for @err on stderr, free it, return EXIT_ERROR. */
 int cli_fail(const struct cli_target *t, struct vms_error *err);
+/* Open SOURCE only, no kernel discovery; -vv also prints the vCPU
+ * registers.  On failure prints and returns false. */
+bool cli_source_open(struct cli_target *t, const char *spec);
 /* Open SOURCE and discover its kernel; on failure prints and returns false. */
+/* For physical reads: as cli_target_open, but a kernel that is not found
+ * is only a warning (t->kernel NULL).  Discovery still runs first because
+ * it fixes a large raw RAM file's layout above QEMU's PCI hole. */
+bool cli_target_open_phys(struct cli_target *t, const char *spec);
 bool cli_target_open(struct cli_target *t, const char *spec);
 void cli_target_close(struct cli_target *t);
 
