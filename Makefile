@@ -11,7 +11,7 @@ CC      ?= cc
 SAN     ?= 0
 PKGS    := libbpf libelf libdw json-c libtraceevent
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -ldw -lz -ljson-c)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -ldw -lz -ljson-c -ltraceevent)
 # Xen (the xen:DOMID source) is optional: built when libxen-dev is there,
 # unless XEN=0.  src/memory/xen.c says "built without Xen support" otherwise.
 XEN_PKGS := xencontrol xenforeignmemory xenguest xentoollog

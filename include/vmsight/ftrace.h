@@ -167,6 +167,21 @@ struct vms_error *vms_ftrace_read(struct vms_kernel *k, const char *instance,
 void vms_ftrace_free(struct vms_ftrace *ft);
 
 /*
+ * For polling (--follow): vms_ftrace_read() that keeps a copy of every
+ * data page it read in @cache and, on the next read, reads only the
+ * header (time_stamp, commit) of a page it has seen: unchanged, its copy
+ * is used; changed (written to, or recycled by the writer), the page is
+ * read again.  The page lists and per-CPU structures are read every time.
+ * vms_ftrace_cache_stats(): pages reused / read by the last read.
+ */
+struct vms_ftrace_cache;
+struct vms_error *vms_ftrace_cache_new(struct vms_ftrace_cache **out);
+void vms_ftrace_cache_free(struct vms_ftrace_cache *c);
+struct vms_error *vms_ftrace_read_cached(struct vms_kernel *k, const char *instance,
+					 struct vms_ftrace_cache *cache, struct vms_ftrace *out);
+void vms_ftrace_cache_stats(const struct vms_ftrace_cache *c, size_t *reused, size_t *read);
+
+/*
  * Write @ft (from vms_ftrace_read) as a trace-cmd .dat file, version 6
  * (trace-cmd.dat.v6(5)): header_page/header_event and the event format
  * texts rebuilt from the guest's event list (every "ftrace" event and every
@@ -180,6 +195,28 @@ struct vms_error *vms_ftrace_write_dat(struct vms_kernel *k,
 				       const struct vms_ftrace *ft,
 				       const struct vms_ftrace_comms *comms,
 				       const char *path);
+
+/*
+ * Trace events as the guest's trace file prints them: through each event's
+ * print_fmt (read from guest memory with its fields, parsed once per event
+ * type by libtraceevent; %ps/%pf symbols from the guest's kallsyms).  One
+ * printer serves any number of reads of the same guest (it keeps what it
+ * parsed, keyed by event type id).  The format and the record are
+ * untrusted: what libtraceevent would read out of bounds is refused (see
+ * src/os/linux/ftrace_print.c) with one warning per event type.
+ */
+struct vms_ftrace_printer;
+struct vms_error *vms_ftrace_printer_new(struct vms_kernel *k,
+					 struct vms_ftrace_printer **out);
+void vms_ftrace_printer_free(struct vms_ftrace_printer *p);
+/*
+ * The text after "name: " in the trace file for @rec (a trace event with a
+ * format), into @buf.  Returns 1 if printed, 0 if this record was refused
+ * (a field or dynamic area outside it), -1 if the event's print fmt is not
+ * usable (unparsable or refused: warned once); then print field=value.
+ */
+int vms_ftrace_print_info(struct vms_ftrace_printer *p, const struct vms_ftrace_record *rec,
+			  char *buf, size_t size);
 
 /* Only the control words and per-CPU counters (no pages). */
 struct vms_error *vms_ftrace_status(struct vms_kernel *k, const char *instance,

@@ -2,7 +2,8 @@
 /*
  * vmsight ftrace: the guest kernel's ftrace ring buffer read from its
  * memory, printed as the guest's own `trace` file would print it
- * (function_graph and function layouts; trace events with their fields),
+ * (function_graph and function layouts; trace events through their
+ * print_fmt by libtraceevent, or field=value where it cannot be used),
  * or as JSON Lines.  Traced code outside core kernel text and module text
  * is flagged.  --pause/--resume flip RB_BUFFER_OFF (needs --write).
  */
@@ -59,6 +60,7 @@ struct ctx {
 	struct vms_ftrace_comms comms;
 	struct vms_ftrace_text_map text;
 	bool have_text;
+	struct vms_ftrace_printer *pr;  /* print_fmt rendering (NULL: field=value) */
 	size_t flagged;
 	int cpu_width;
 };
@@ -159,6 +161,10 @@ static void event_text(struct ctx *c, const struct vms_ftrace_record *r, char *b
 		snprintf(buf, n, "type %u (%zu bytes)", r->type, r->len);
 		return;
 	}
+	o = (size_t)snprintf(buf, n, "%s: ", r->format->name);
+	if (o < n && vms_ftrace_print_info(c->pr, r, buf + o, n - o) > 0)
+		return;
+	/* field=value: "name: a=1 b=2" */
 	o = (size_t)snprintf(buf, n, "%s:", r->format->name);
 	for (size_t i = 0; i < r->format->nr_fields && o < n; i++) {
 		const struct vms_ftrace_field *f = &r->format->fields[i];
@@ -505,16 +511,35 @@ static int follow(struct cli_target *t, const char *instance, double interval)
 	size_t *at_last = NULL;
 	unsigned ncpu = 0;
 	bool first = true;
+	struct vms_ftrace_printer *pr = NULL;
+	struct vms_ftrace_cache *cache = NULL;
+	struct vms_error *perr = vms_ftrace_cache_new(&cache);
+	if (perr)
+		return cli_fail(t, perr);
+	perr = vms_ftrace_printer_new(t->kernel, &pr);
+	if (perr) {
+		fprintf(stderr, "%s: warning: %s (events printed as field=value)\n", t->prog,
+			perr->message);
+		vms_error_free(perr);
+	}
 	while (!follow_stop) {
 		struct vms_ftrace ft;
-		struct vms_error *err = vms_ftrace_read(t->kernel, instance, &ft);
+		struct vms_error *err = vms_ftrace_read_cached(t->kernel, instance, cache, &ft);
 		if (err) {
 			free(last_ts);
 			free(prev_over);
 			free(at_last);
+			vms_ftrace_printer_free(pr);
+			vms_ftrace_cache_free(cache);
 			return cli_fail(t, err);
 		}
-		struct ctx c = { .k = t->kernel, .ft = &ft };
+		if (t->verbose) {
+			size_t reused, nread;
+			vms_ftrace_cache_stats(cache, &reused, &nread);
+			fprintf(stderr, "%s: poll: %zu data pages read, %zu unchanged (header only)\n",
+				t->prog, nread, reused);
+		}
+		struct ctx c = { .k = t->kernel, .ft = &ft, .pr = pr };
 		struct vms_error *ce = vms_ftrace_comms_load(t->kernel, &c.comms);
 		if (ce)
 			vms_error_free(ce);
@@ -529,6 +554,8 @@ static int follow(struct cli_target *t, const char *instance, double interval)
 				free(at_last);
 				vms_ftrace_comms_free(&c.comms);
 				vms_ftrace_free(&ft);
+				vms_ftrace_printer_free(pr);
+				vms_ftrace_cache_free(cache);
 				return cli_fail(t, &vms_error_nomem);
 			}
 		}
@@ -603,6 +630,8 @@ static int follow(struct cli_target *t, const char *instance, double interval)
 	free(last_ts);
 	free(prev_over);
 	free(at_last);
+	vms_ftrace_printer_free(pr);
+	vms_ftrace_cache_free(cache);
 	return EXIT_OK;
 }
 
@@ -708,13 +737,15 @@ int cmd_ftrace(int argc, char **argv)
 			c.have_text = true;
 		}
 		c.cpu_width = snprintf(NULL, 0, "%u", ft.nr_cpu_ids ? ft.nr_cpu_ids - 1 : 0);
+		if (!dat && !pages && !t.json) {
+			e2 = vms_ftrace_printer_new(t.kernel, &c.pr);
+			if (e2) {
+				fprintf(stderr, "%s: warning: %s (events printed as field=value)\n",
+					t.prog, e2->message);
+				vms_error_free(e2);
+			}
+		}
 		if (dat) {
-			for (size_t i = 0; i < ft.nr_page_info; i++)
-				if (ft.page_info[i].reader && ft.page_info[i].read)
-					fprintf(stderr, "%s: warning: cpu%u: reader page partly consumed "
-						"(read %llu): the .dat keeps its consumed events\n", t.prog,
-						ft.page_info[i].cpu,
-						(unsigned long long)ft.page_info[i].read);
 			e2 = vms_ftrace_write_dat(t.kernel, &ft, &c.comms, dat);
 			if (e2)
 				rc = cli_fail(&t, e2);
@@ -723,12 +754,12 @@ int cmd_ftrace(int argc, char **argv)
 				const struct vms_ftrace_page_info *p = &ft.page_info[i];
 				printf("{\"cpu\":%u,\"bpage\":\"0x%llx\",\"data\":\"0x%llx\","
 				       "\"next_paddr\":%llu,\"commit_paddr\":%llu,\"first_paddr\":%llu,"
-				       "\"reader\":%s,\"corrupt\":%s,\"events\":%zu}\n",
+				       "\"reader\":%s,\"read\":%llu,\"corrupt\":%s,\"events\":%zu}\n",
 				       p->cpu, (unsigned long long)p->bpage, (unsigned long long)p->data,
 				       (unsigned long long)p->next_paddr,
 				       (unsigned long long)p->commit_paddr,
 				       (unsigned long long)p->first_paddr, p->reader ? "true" : "false",
-				       p->corrupt ? "true" : "false", p->events);
+				       (unsigned long long)p->read, p->corrupt ? "true" : "false", p->events);
 			}
 		} else if (t.json) {
 			for (size_t i = 0; i < ft.nr_records; i++)
@@ -747,6 +778,7 @@ int cmd_ftrace(int argc, char **argv)
 		}
 		vms_ftrace_comms_free(&c.comms);
 		vms_ftrace_text_map_free(&c.text);
+		vms_ftrace_printer_free(c.pr);
 	}
 	if (ft.res.truncated) {
 		fprintf(stderr, "%s: incomplete: %s\n", t.prog, ft.res.reason);

@@ -19,15 +19,45 @@ echo 0 > $T/tracing_on
 @PRE@
 echo > $T/trace
 echo 1 > $T/tracing_on
+@ON@
 for i in @LOOP@; do cat /proc/version > /dev/null; done
 @MID@
 echo 0 > $T/tracing_on
+@OFF@
 sec ftrace; cat $T/trace; end ftrace
 sec ftrace_stats; for c in $T/per_cpu/cpu*; do echo "${c##*/}"; cat $c/stats; done; end ftrace_stats
 @POST@
 """
 # After the oracle: numbered trace_marker writes in a loop, for --follow
 # (recorded only once the host resumes recording).
+# A named trace instance (INSTANCE) with its own events, recording while the
+# global workload runs; its trace file is the oracle for --instance.  The
+# events are chosen for their print_fmt: __print_symbolic (softirq_entry),
+# %ps (module_request's call_site: opening a character device of an
+# unregistered major makes the kernel request "char-major-60-0"), %03d
+# (sched_wakeup), __get_str, plain integers.
+INSTANCE = "vmsight_inst"
+INSTANCE_EVENTS = ("sched/sched_process_fork", "sched/sched_wakeup", "signal/signal_generate",
+                   "irq/softirq_entry", "module/module_request")
+INSTANCE_PRE = r"""I=$T/instances/@INST@
+mkdir $I && echo 0 > $I/tracing_on
+for e in @EVENTS@; do echo 1 > $I/events/$e/enable; done
+echo > $I/trace
+mknod /tmp/vmsight-c60 c 60 0"""
+INSTANCE_ON = r"""echo 1 > $I/tracing_on"""
+INSTANCE_MID = r"""cat /tmp/vmsight-c60 2>/dev/null; sleep 0.1"""
+# Then a trace_pipe reader consumes the first events of the busier CPU
+# (one read of 1024 bytes: about a dozen lines, the last one possibly cut),
+# which leaves a reader page partly read; the instance's trace file
+# afterwards is the oracle for the host.
+INSTANCE_OFF = r"""echo 0 > $I/tracing_on
+sec ftrace_instance; cat $I/trace; end ftrace_instance
+c0=$(grep -c '\[000\]' $I/trace); c1=$(grep -c '\[001\]' $I/trace); cpu=0
+[ "$c1" -gt "$c0" ] && cpu=1
+sec ftrace_instance_consumed
+timeout 5 dd if=$I/per_cpu/cpu$cpu/trace_pipe bs=1024 count=1 2>/dev/null; echo
+end ftrace_instance_consumed
+sec ftrace_instance_left; cat $I/trace; end ftrace_instance_left"""
 MARKER_LOOP = r"""( i=0; while :; do echo "vmsmark $i" > $T/trace_marker 2>/dev/null && i=$((i+1)); sleep 0.01; done ) &"""
 
 CONFIGS = {
@@ -43,8 +73,12 @@ CONFIGS = {
                             "trace_buf_size=64k "
                             "trace_event=sched:sched_process_exec,sched:sched_process_exit,"
                             "sched:sched_switch",
-                     pre="echo dummy_get_stats64 >> $T/set_ftrace_filter 2>/dev/null",
-                     mid="ip link show dummy0 > /dev/null; ip link show dummy0 > /dev/null",
+                     pre="echo dummy_get_stats64 >> $T/set_ftrace_filter 2>/dev/null\n" +
+                         INSTANCE_PRE,
+                     on=INSTANCE_ON,
+                     mid="ip link show dummy0 > /dev/null; ip link show dummy0 > /dev/null\n" +
+                         INSTANCE_MID,
+                     off=INSTANCE_OFF,
                      loop="1 2 3", modules=("dummy",), post=MARKER_LOOP),
 }
 
@@ -53,6 +87,8 @@ def guest(kind, kernel, name=None):
     c = CONFIGS[kind]
     snippet = WORKLOAD.replace("@PRE@", c["pre"] or ":").replace("@MID@", c["mid"] or ":")
     snippet = snippet.replace("@LOOP@", c["loop"]).replace("@POST@", c.get("post") or ":")
+    snippet = snippet.replace("@ON@", c.get("on") or ":").replace("@OFF@", c.get("off") or ":")
+    snippet = snippet.replace("@INST@", INSTANCE).replace("@EVENTS@", " ".join(INSTANCE_EVENTS))
     return lab.Guest(kernel, name=name or "ft-%s-%s" % (kind, kernel),
                      extra_append=c["append"], oracle_extra=snippet,
                      modules=list(c["modules"]))

@@ -443,13 +443,132 @@ static int collect_raw(uint64_t ts, const uint8_t *payload, size_t len,
 	return 0;
 }
 
+/* Data pages kept from the previous read (--follow): a page whose
+ * header (time_stamp, commit) did not change is not read again. */
+struct cpage {
+	uint64_t addr;
+	uint8_t *buf;
+};
+
+struct vms_ftrace_cache {
+	struct cpage *old, *cur;
+	size_t nr_old, nr_cur, cap_old, cap_cur;
+	size_t page_size;
+	size_t reused, read;
+};
+
 struct reader {
 	struct vms_kernel *k;
 	const struct ft_layout *L;
 	struct vms_ftrace *ft;
 	size_t page_size;
 	uint64_t pob;  /* page_offset_base */
+	struct vms_ftrace_cache *cache;
 };
+
+static int cpage_cmp(const void *a, const void *b)
+{
+	const struct cpage *x = a, *y = b;
+	return (x->addr > y->addr) - (x->addr < y->addr);
+}
+
+/* Read data page @data into @buf, through the cache when there is one. */
+static struct vms_error *read_data_page(struct reader *r, uint64_t data, uint8_t *buf)
+{
+	struct vms_ftrace_cache *c = r->cache;
+	size_t hdr = r->L->page.data_off;
+	if (!c || hdr >= r->page_size)
+		return vms_kernel_read(r->k, data, buf, r->page_size);
+	if (c->page_size != r->page_size) {  /* sub-buffer size changed */
+		for (size_t i = 0; i < c->nr_old; i++)
+			free(c->old[i].buf);
+		c->nr_old = 0;
+		c->page_size = r->page_size;
+	}
+	struct vms_error *err = vms_kernel_read(r->k, data, buf, hdr);
+	if (err)
+		return err;
+	struct cpage key = { data, NULL };
+	struct cpage *o = c->nr_old ? bsearch(&key, c->old, c->nr_old, sizeof(*o), cpage_cmp) : NULL;
+	if (o && o->buf && !memcmp(o->buf, buf, hdr)) {
+		memcpy(buf + hdr, o->buf + hdr, r->page_size - hdr);
+		c->reused++;
+	} else {
+		if ((err = vms_kernel_read(r->k, data + hdr, buf + hdr, r->page_size - hdr)))
+			return err;
+		c->read++;
+	}
+	/* Keep it for the next read (the old copy's buffer moves over). */
+	if (c->nr_cur == c->cap_cur) {
+		size_t cap = c->cap_cur ? c->cap_cur * 2 : 256;
+		void *nv = realloc(c->cur, cap * sizeof(*c->cur));
+		if (!nv)
+			return NULL;
+		c->cur = nv;
+		c->cap_cur = cap;
+	}
+	uint8_t *keep = o && o->buf ? o->buf : malloc(r->page_size);
+	if (!keep)
+		return NULL;
+	if (o)
+		o->buf = NULL;
+	memcpy(keep, buf, r->page_size);
+	c->cur[c->nr_cur++] = (struct cpage){ data, keep };
+	return NULL;
+}
+
+struct vms_error *vms_ftrace_cache_new(struct vms_ftrace_cache **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out ? NULL : &vms_error_nomem;
+}
+
+void vms_ftrace_cache_free(struct vms_ftrace_cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nr_old; i++)
+		free(c->old[i].buf);
+	for (size_t i = 0; i < c->nr_cur; i++)
+		free(c->cur[i].buf);
+	free(c->old);
+	free(c->cur);
+	free(c);
+}
+
+void vms_ftrace_cache_stats(const struct vms_ftrace_cache *c, size_t *reused, size_t *read)
+{
+	*reused = c ? c->reused : 0;
+	*read = c ? c->read : 0;
+}
+
+/* After a read: what was seen becomes the old generation. */
+static void cache_rotate(struct vms_ftrace_cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nr_old; i++)
+		free(c->old[i].buf);
+	struct cpage *t = c->old;
+	size_t tcap = c->cap_old;
+	c->old = c->cur;
+	c->cap_old = c->cap_cur;
+	c->nr_old = c->nr_cur;
+	c->cur = t;
+	c->cap_cur = tcap;
+	c->nr_cur = 0;
+	qsort(c->old, c->nr_old, sizeof(*c->old), cpage_cmp);
+	/* The same data page twice in one walk (hostile lists): keep one. */
+	size_t w = 0;
+	for (size_t i = 0; i < c->nr_old; i++) {
+		if (w && c->old[w - 1].addr == c->old[i].addr) {
+			free(c->old[i].buf);
+			continue;
+		}
+		c->old[w++] = c->old[i];
+	}
+	c->nr_old = w;
+}
 
 static uint8_t *hold_page(struct reader *r)
 {
@@ -493,7 +612,7 @@ static bool do_page(struct reader *r, struct vms_ftrace_cpu_stats *cs,
 		warn(r->k, &r->ft->res, "cpu %u: page limit reached", cs->cpu);
 		return false;
 	}
-	if (!vms_ok(vms_kernel_read(r->k, data, buf, r->page_size))) {
+	if (!vms_ok(read_data_page(r, data, buf))) {
 		warn(r->k, &r->ft->res, "cpu %u: data page 0x%llx unreadable: skipped",
 		     cs->cpu, (unsigned long long)data);
 		cs->bad_pages++;
@@ -739,9 +858,10 @@ static struct vms_error *open_buffer(struct vms_kernel *k, const struct ft_layou
 }
 
 static struct vms_error *walk_cpus(struct vms_kernel *k, const struct ft_layout *L,
-				   struct vms_ftrace *ft, struct cpu_events *ces)
+				   struct vms_ftrace *ft, struct cpu_events *ces,
+				   struct vms_ftrace_cache *cache)
 {
-	struct reader r = { .k = k, .L = L, .ft = ft, .page_size = 4096 };
+	struct reader r = { .k = k, .L = L, .ft = ft, .page_size = 4096, .cache = cache };
 	uint64_t buffers, order = 0;
 	struct vms_error *err = readf(k, ft->buffer, &L->tb_buffers, &buffers);
 	if (err)
@@ -766,7 +886,8 @@ static struct vms_error *walk_cpus(struct vms_kernel *k, const struct ft_layout 
 }
 
 static struct vms_error *read_common(struct vms_kernel *k, const char *instance,
-				     struct vms_ftrace *ft, bool events)
+				     struct vms_ftrace *ft, bool events,
+				     struct vms_ftrace_cache *cache)
 {
 	struct ft_layout L;
 	struct vms_error *err = layout(k, &L);
@@ -777,12 +898,15 @@ static struct vms_error *read_common(struct vms_kernel *k, const char *instance,
 		return err;
 	}
 	if (!events)
-		return walk_cpus(k, &L, ft, NULL);
+		return walk_cpus(k, &L, ft, NULL, NULL);
 	struct cpu_events *ces = calloc(ft->nr_cpu_ids, sizeof(*ces));
 	if (!ces)
 		return &vms_error_nomem;
 	read_formats(k, ft);
-	err = walk_cpus(k, &L, ft, ces);
+	if (cache)
+		cache->reused = cache->read = 0;
+	err = walk_cpus(k, &L, ft, ces, cache);
+	cache_rotate(cache);
 	size_t total = 0;
 	for (unsigned c = 0; c < ft->nr_cpu_ids; c++) {
 		if (ces[c].oom)
@@ -850,13 +974,19 @@ static struct vms_error *read_common(struct vms_kernel *k, const char *instance,
 struct vms_error *vms_ftrace_read(struct vms_kernel *k, const char *instance,
 				  struct vms_ftrace *out)
 {
-	return read_common(k, instance, out, true);
+	return read_common(k, instance, out, true, NULL);
+}
+
+struct vms_error *vms_ftrace_read_cached(struct vms_kernel *k, const char *instance,
+					 struct vms_ftrace_cache *cache, struct vms_ftrace *out)
+{
+	return read_common(k, instance, out, true, cache);
 }
 
 struct vms_error *vms_ftrace_status(struct vms_kernel *k, const char *instance,
 				    struct vms_ftrace *out)
 {
-	return read_common(k, instance, out, false);
+	return read_common(k, instance, out, false, NULL);
 }
 
 void vms_ftrace_free(struct vms_ftrace *ft)

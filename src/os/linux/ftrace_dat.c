@@ -15,6 +15,7 @@
 #include <vmsight/ftrace.h>
 #include <vmsight/symbols.h>
 
+#include "os/linux/ftrace_internal.h"
 #include "util/consume.h"
 
 #define MAX_PRINT_FMT 8192
@@ -131,6 +132,20 @@ static void put_text8(struct out *o, const struct sbuf *b)
 {
 	put64(o, b->n);
 	put(o, b->p, b->n);
+}
+
+char *ft_format_text(struct vms_kernel *k, const struct vms_ftrace_format *f, size_t *len)
+{
+	struct vms_field pfmt;
+	struct sbuf b = { 0 };
+	bool have_pfmt = vms_ok(vms_kernel_field(k, "trace_event_call", "print_fmt", &pfmt));
+	format_text(k, f, have_pfmt ? &pfmt : NULL, &b);
+	if (b.oom || !b.p) {
+		free(b.p);
+		return NULL;
+	}
+	*len = b.n;
+	return b.p;
 }
 
 struct vms_error *vms_ftrace_write_dat(struct vms_kernel *k,
@@ -299,12 +314,23 @@ struct vms_error *vms_ftrace_write_dat(struct vms_kernel *k,
 	static const uint8_t zero[4096];
 	while (o.pos < start)
 		put(&o, zero, start - o.pos < sizeof(zero) ? start - o.pos : sizeof(zero));
+	/* A reader page partly consumed by a trace_pipe reader: only what
+	 * is left of it (as the trace file and vms_ftrace_read show it). */
+	struct vms_ftrace_page_layout L = { .ts_off = ts.offset, .commit_off = commit.offset,
+					    .commit_size = commit.size, .data_off = data.offset };
+	uint8_t *trim = malloc(psz);
 	for (unsigned c = 0; c < ncpu; c++)
 		for (size_t i = 0; i < ft->nr_page_info; i++) {
 			const struct vms_ftrace_page_info *p = &ft->page_info[i];
-			if (p->cpu == c && p->buf && !p->corrupt)
+			if (p->cpu != c || !p->buf || p->corrupt)
+				continue;
+			if (p->reader && p->read && trim &&
+			    ft_page_trim(p->buf, psz, &L, (size_t)p->read, trim))
+				put(&o, trim, psz);
+			else
 				put(&o, p->buf, psz);
 		}
+	free(trim);
 	free(cnt);
 	free(b.p);
 	if (fclose(f) != 0 || o.err)

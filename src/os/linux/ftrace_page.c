@@ -6,11 +6,13 @@
  * type_len:5 and time_delta:27, then the payload.  A pure function over
  * the page bytes, the part of the ftrace reader that is fuzzed.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <vmsight/ftrace.h>
 
+#include "os/linux/ftrace_internal.h"
 #include "util/bytes.h"
 
 /* include/linux/ring_buffer.h: not in BTF (macros). */
@@ -177,4 +179,34 @@ int vms_ftrace_decode_page(const uint8_t *page, size_t size,
 		return 0;
 	}
 	return walk(data, commit, ts, from, fn, arg, res) > 0;
+}
+
+bool ft_page_trim(const uint8_t *page, size_t size, const struct vms_ftrace_page_layout *L,
+		  size_t from, uint8_t *out)
+{
+	if (!L || L->data_off >= size || L->ts_off + 8 > size ||
+	    (L->commit_size != 4 && L->commit_size != 8) ||
+	    L->commit_off + L->commit_size > size)
+		return false;
+	uint64_t raw = L->commit_size == 8 ? vms_le64(page + L->commit_off)
+					   : vms_le32(page + L->commit_off);
+	uint64_t commit = raw & RB_COMMIT_MASK;
+	if (commit > size - L->data_off || from > commit)
+		return false;
+	/* The stamp where the reader stopped: every element before @from
+	 * (which must end exactly there), as rb_iter_reset's read_stamp. */
+	const uint8_t *data = page + L->data_off;
+	struct vms_ftrace_page_result r = { 0 };
+	if (walk(data, from, vms_le64(page + L->ts_off), SIZE_MAX, NULL, NULL, &r) != 0 ||
+	    r.corrupt)
+		return false;
+	memset(out, 0, size);
+	memcpy(out, page, L->data_off);
+	uint64_t ts = r.last_ts, nc = (raw & ~RB_COMMIT_MASK) | (commit - from);
+	for (int i = 0; i < 8; i++)
+		out[L->ts_off + i] = (uint8_t)(ts >> (8 * i));
+	for (uint32_t i = 0; i < L->commit_size; i++)
+		out[L->commit_off + i] = (uint8_t)(nc >> (8 * i));
+	memcpy(out + L->data_off, data + from, commit - from);
+	return true;
 }
