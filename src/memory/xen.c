@@ -335,7 +335,14 @@ static void xen_destroy(struct vms_source *src)
 		xc_interface_close(x->xch);
 }
 
-static const struct vms_source_ops xen_ops = {
+/* HVM and PVH guests' page tables hold guest frames: no translation. */
+static const struct vms_source_ops xen_hvm_ops = {
+	.read = xen_read,
+	.destroy = xen_destroy,
+	.describe_cost = xen_describe_cost,
+};
+
+static const struct vms_source_ops xen_pv_ops = {
 	.read = xen_read,
 	.destroy = xen_destroy,
 	.machine_to_phys = xen_machine_to_phys,
@@ -461,7 +468,7 @@ struct vms_error *vms_xen_open(const char *spec, uint32_t domid,
 	struct xen_source *x = calloc(1, sizeof(*x));
 	if (!x)
 		return vms_error_create(VMS_ERR_NOMEM, "%s", spec);
-	x->base.ops = &xen_ops;
+	x->base.ops = &xen_hvm_ops;  /* until the domain turns out to be PV */
 	x->base.kind = "xen";
 	x->base.live = true;
 	x->domid = domid;
@@ -508,6 +515,7 @@ struct vms_error *vms_xen_open(const char *spec, uint32_t domid,
 	}
 	x->pv = !info.hvm;
 	if (x->pv) {
+		x->base.ops = &xen_pv_ops;
 		if ((err = pv_setup(x, &info)))
 			goto fail;
 	} else {
