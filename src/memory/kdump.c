@@ -302,6 +302,12 @@ static struct vms_error *check_header(const char *path, int fd, uint64_t fsize)
 			path, subn, bmb, bs, (unsigned long long)fsize);
 	if (ncpu > 65536)
 		return vms_error_create(VMS_ERR_FORMAT, "kdump %s: %u CPUs?", path, ncpu);
+	/* makedumpfile writes versions 1 to 6; libkdumpfile reads later
+	 * fields (and sizes buffers from them) by the version alone. */
+	if (version == 0 || version > 6)
+		return vms_error_create(VMS_ERR_FORMAT,
+			"kdump %s: header version %u at file offset 0x8 (known: 1 to 6)",
+			path, version);
 	if (!memcmp(h, "KDUMP   ", 8)) {
 		if (pread(fd, sub, sizeof(sub), bs) != (ssize_t)sizeof(sub))
 			return vms_error_create(VMS_ERR_FORMAT,
