@@ -25,6 +25,8 @@
 #include <vmsight/linux.h>
 #include <vmsight/source.h>
 
+#include "fuzz_file.h"
+
 #include "../tests/unit/kallsyms_gen.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -220,17 +222,6 @@ static unsigned run(const uint8_t *mem, size_t len)
 	return count;
 }
 
-static void write_seed(const char *dir, const char *name, const uint8_t *d, size_t n)
-{
-	char p[4096];
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	FILE *f = fopen(p, "wb");
-	if (f) {
-		fwrite(d, 1, n, f);
-		fclose(f);
-	}
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
@@ -244,14 +235,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		if (n != 4)  /* systemd, kthreadd, bash x2 */
 			exit(1);
 		uint8_t s1[] = { 1 };
-		write_seed(dir, "synthetic", s1, 1);
+		fuzz_write_seed(dir, "synthetic", s1, 1);
 		uint8_t s2[] = { 1, 0x08, 0x00, 3, 0x41 };   /* task area byte */
-		write_seed(dir, "synthetic-mut", s2, sizeof(s2));
+		fuzz_write_seed(dir, "synthetic-mut", s2, sizeof(s2));
 		/* raw mode: the first 64 KiB (page tables) alone */
 		uint8_t *raw = malloc(0x10001);
 		raw[0] = 0;
 		memcpy(raw + 1, guest, 0x10000);
-		write_seed(dir, "raw-low", raw, 0x10001);
+		fuzz_write_seed(dir, "raw-low", raw, 0x10001);
 		free(raw);
 		exit(0);
 	}

@@ -236,6 +236,27 @@ static bool opt_value(const char *opts, const char *key, const char *first_key,
 	return false;
 }
 
+/* The value of the next -@opt (or -@alias) in QEMU's NUL-separated argv
+ * from *@pos on ("-opt=v" or "-opt v"), advancing *@pos; NULL at the end. */
+static const char *next_opt(const char *cmd, size_t len, size_t *pos,
+			    const char *opt, const char *alias)
+{
+	while (*pos < len) {
+		const char *a = cmd + *pos;
+		size_t al = strnlen(a, len - *pos);
+		const char *next = a + al + 1, *val = NULL;
+		bool match = is_opt(a, opt, &val) || (alias && is_opt(a, alias, &val));
+		if (match && !val && next < cmd + len) {
+			val = next;
+			al += strnlen(next, (size_t)(cmd + len - next)) + 1;
+		}
+		*pos += al + 1;
+		if (match && val)
+			return val;
+	}
+	return NULL;
+}
+
 /*
  * Key @key of option @opt (or its alias @alias, may be NULL) in a
  * NUL-separated command line.  QEMU merges repeated -machine / -m options
@@ -247,19 +268,10 @@ static bool merged_opt(const char *cmd, size_t len, const char *opt,
 		       char *out, size_t outsz)
 {
 	bool found = false;
-	for (size_t i = 0; i < len;) {
-		const char *a = cmd + i;
-		size_t al = strnlen(a, len - i);
-		const char *next = a + al + 1, *val = NULL;
-		bool match = is_opt(a, opt, &val) || (alias && is_opt(a, alias, &val));
-		if (match && !val && next < cmd + len) {
-			val = next;
-			al += strnlen(next, (size_t)(cmd + len - next)) + 1;
-		}
-		if (match && val && opt_value(val, key, first_key, out, outsz))
+	size_t pos = 0;
+	for (const char *val; (val = next_opt(cmd, len, &pos, opt, alias));)
+		if (opt_value(val, key, first_key, out, outsz))
 			found = true;
-		i += al + 1;
-	}
 	return found;
 }
 
@@ -300,17 +312,8 @@ static uint64_t object_size(const char *cmd, size_t len, const char *id)
 {
 	uint64_t size = 0;
 	char v[64];
-	for (size_t i = 0; i < len;) {
-		const char *a = cmd + i;
-		size_t al = strnlen(a, len - i);
-		const char *next = a + al + 1, *val = NULL;
-		if (is_opt(a, "-object", &val) && !val && next < cmd + len) {
-			val = next;
-			al += strnlen(next, (size_t)(cmd + len - next)) + 1;
-		}
-		i += al + 1;
-		if (!val)
-			continue;
+	size_t pos = 0;
+	for (const char *val; (val = next_opt(cmd, len, &pos, "-object", NULL));) {
 		if (val[0] == '{') {
 			json_object *o = json_tokener_parse(val), *jid, *js;
 			if (o && json_object_object_get_ex(o, "id", &jid) &&
@@ -350,18 +353,10 @@ static uint64_t cmdline_ram_size(const char *cmd, size_t len)
 static unsigned numa_memdevs(const char *cmd, size_t len)
 {
 	unsigned n = 0;
-	for (size_t i = 0; i < len;) {
-		const char *a = cmd + i;
-		size_t al = strnlen(a, len - i);
-		const char *next = a + al + 1, *val = NULL;
-		if (is_opt(a, "-numa", &val) && !val && next < cmd + len) {
-			val = next;
-			al += strnlen(next, (size_t)(cmd + len - next)) + 1;
-		}
-		if (val && strstr(val, "memdev"))
+	size_t pos = 0;
+	for (const char *val; (val = next_opt(cmd, len, &pos, "-numa", NULL));)
+		if (strstr(val, "memdev"))
 			n++;
-		i += al + 1;
-	}
 	return n;
 }
 

@@ -621,19 +621,52 @@ def build_initramfs(extra_files=None, extra_init="", oracle_extra=""):
             with open(src, "rb") as f:
                 c.file(name, f.read(), os.stat(src).st_mode & 0o777)
     c.file("init", _init_script(extra_init, oracle_extra).encode(), 0o755)
-    # busybox applet links (do not shadow our own files)
-    r = _run([bb, "--list-full"])
+    return finish_cpio(c, CACHE, "initramfs-")
+
+
+def finish_cpio(c, cache_dir, prefix, level=6, keep=None):
+    """Add busybox's applet links to Cpio @c (they do not shadow its own
+    files) and write it gzipped, once, as @cache_dir/@prefix<digest>.cpio.gz;
+    with @keep, older files of that prefix beyond @keep are pruned first.
+    Returns the path."""
+    r = _run([find_busybox(), "--list-full"])
     for app in r.stdout.split():
         c.symlink(app, "/bin/busybox")
     data = c.finish()
     digest = hashlib.sha256(data).hexdigest()[:16]
-    out = os.path.join(CACHE, "initramfs-%s.cpio.gz" % digest)
+    out = os.path.join(cache_dir, "%s%s.cpio.gz" % (prefix, digest))
     if not os.path.exists(out):
+        if keep:
+            prune_cache(cache_dir, prefix, keep - 1)
         tmp = out + ".tmp.%d" % os.getpid()
         with open(tmp, "wb") as f:
-            f.write(gzip.compress(data, 6, mtime=0))
+            f.write(gzip.compress(data, level, mtime=0))
         os.rename(tmp, out)
     return out
+
+
+def prune_cache(d, prefix, keep):
+    """Delete all but the @keep newest files of @d whose names start with @prefix."""
+    fs = sorted((os.path.join(d, f) for f in os.listdir(d) if f.startswith(prefix)),
+                key=lambda p: os.stat(p).st_mtime)
+    for p in fs[:-keep] if keep else fs:
+        try:
+            os.unlink(p)
+        except OSError:
+            pass
+
+
+def guest_initramfs(kernel, modules=(), extra_files=None, extra_init="", oracle_extra=""):
+    """build_initramfs plus @modules of @kernel (and what they depend on),
+    insmod'ed by /init before @extra_init."""
+    files, init = dict(extra_files or {}), extra_init or ""
+    if modules:
+        loads = []
+        for n, data in kernel.module_closure(modules):
+            files["lib/modules/%s.ko" % n] = data
+            loads.append("insmod /lib/modules/%s.ko || echo \"insmod %s failed\"" % (n, n))
+        init = "\n".join(loads + [init])
+    return build_initramfs(files, init, oracle_extra)
 
 
 # --------------------------------------------------------------------------
@@ -910,18 +943,7 @@ class Guest:
             "-no-reboot",
         ]
 
-    def start(self):
-        if self.proc:
-            raise LabError("guest already started")
-        self.kernel = fetch(self.series)
-        files, init = dict(self.extra_files or {}), self.extra_init or ""
-        if self.modules:
-            loads = []
-            for n, data in self.kernel.module_closure(self.modules):
-                files["lib/modules/%s.ko" % n] = data
-                loads.append("insmod /lib/modules/%s.ko || echo \"insmod %s failed\"" % (n, n))
-            init = "\n".join(loads + [init])
-        self.initramfs = build_initramfs(files, init, self.oracle_extra)
+    def _make_workdir(self):
         if self.workdir is None:
             run = os.path.join(CACHE, "run")
             os.makedirs(run, exist_ok=True)
@@ -929,6 +951,14 @@ class Guest:
             self.workdir = tempfile.mkdtemp(prefix="%s-" % self.name, dir=run)
         else:
             os.makedirs(self.workdir, exist_ok=True)
+
+    def start(self):
+        if self.proc:
+            raise LabError("guest already started")
+        self.kernel = fetch(self.series)
+        self.initramfs = guest_initramfs(self.kernel, self.modules, self.extra_files,
+                                         self.extra_init, self.oracle_extra)
+        self._make_workdir()
         for p in (self.console_path, self.qmp_path, self.ram_path):
             if os.path.exists(p):
                 os.unlink(p)
@@ -1720,21 +1750,9 @@ class LibvirtGuest(Guest):
         if self.proc:
             raise LabError("guest already started")
         self.kernel = fetch(self.series)
-        files, init = dict(self.extra_files or {}), self.extra_init or ""
-        if self.modules:
-            loads = []
-            for n, data in self.kernel.module_closure(self.modules):
-                files["lib/modules/%s.ko" % n] = data
-                loads.append("insmod /lib/modules/%s.ko || echo \"insmod %s failed\"" % (n, n))
-            init = "\n".join(loads + [init])
-        self.initramfs = build_initramfs(files, init, self.oracle_extra)
-        if self.workdir is None:
-            run = os.path.join(CACHE, "run")
-            os.makedirs(run, exist_ok=True)
-            _prune_old_runs(run)
-            self.workdir = tempfile.mkdtemp(prefix="%s-" % self.name, dir=run)
-        else:
-            os.makedirs(self.workdir, exist_ok=True)
+        self.initramfs = guest_initramfs(self.kernel, self.modules, self.extra_files,
+                                         self.extra_init, self.oracle_extra)
+        self._make_workdir()
         if os.path.exists(self.console_path):
             os.unlink(self.console_path)
         _install_atexit()

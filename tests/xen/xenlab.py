@@ -107,7 +107,6 @@ CLI
 
 import atexit
 import gzip
-import hashlib
 import os
 import re
 import shlex
@@ -491,9 +490,10 @@ def build_dom0_initramfs(domu_kernel, domu_initrd, domu_cfg, cmds, extra_files=N
     for name, data in sorted((params.pop("extra_bytes", None) or {}).items()):
         c.file(name, data, 0o755)
 
-    for n, data in dom0_kernel.module_closure(DOM0_MODULES):
+    closure = dom0_kernel.module_closure(DOM0_MODULES)
+    for n, data in closure:
         c.file("lib/modules/%s.ko" % n, data)
-    mods = [n for n, _ in dom0_kernel.module_closure(DOM0_MODULES)]
+    mods = [n for n, _ in closure]
 
     with open(domu_kernel, "rb") as f:
         c.file("xenlab/domu-vmlinuz", f.read())
@@ -512,29 +512,8 @@ def build_dom0_initramfs(domu_kernel, domu_initrd, domu_cfg, cmds, extra_files=N
     if left:
         raise XenLabError("dom0 init: unset %s" % ", ".join(sorted(set(left))))
     c.file("init", init.encode(), 0o755)
-    r = lab._run([bb, "--list-full"])
-    for app in r.stdout.split():
-        c.symlink(app, "/bin/busybox")
-    data = c.finish()
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    out = os.path.join(XEN_CACHE, "dom0-initramfs-%s.cpio.gz" % digest)
-    if not os.path.exists(out):
-        _prune(XEN_CACHE, "dom0-initramfs-", keep=8)
-        tmp = out + ".tmp.%d" % os.getpid()
-        with open(tmp, "wb") as f:
-            f.write(gzip.compress(data, 1, mtime=0))
-        os.rename(tmp, out)
-    return out
-
-
-def _prune(d, prefix, keep):
-    fs = sorted((os.path.join(d, f) for f in os.listdir(d) if f.startswith(prefix)),
-                key=lambda p: os.stat(p).st_mtime)
-    for p in fs[:-keep] if keep else fs:
-        try:
-            os.unlink(p)
-        except OSError:
-            pass
+    # Level 1: the dom0 tree is large and rebuilt whenever vmsight changes.
+    return lab.finish_cpio(c, XEN_CACHE, "dom0-initramfs-", level=1, keep=8)
 
 
 # --------------------------------------------------------------------------
@@ -675,14 +654,8 @@ class XenLab:
         xen = fetch_xen()
         dom0k = fetch_dom0_kernel()
         domuk = fetch_domu_kernel(self.domu_kernel)
-        files, init = dict(self.domu_extra_files or {}), self.domu_extra_init or ""
-        if self.domu_modules:
-            loads = []
-            for n, data in domuk.module_closure(self.domu_modules):
-                files["lib/modules/%s.ko" % n] = data
-                loads.append("insmod /lib/modules/%s.ko || echo \"insmod %s failed\"" % (n, n))
-            init = "\n".join(loads + [init])
-        domu_initrd = lab.build_initramfs(files, init,
+        domu_initrd = lab.guest_initramfs(domuk, self.domu_modules, self.domu_extra_files,
+                                          self.domu_extra_init,
                                           lab.standard_oracle_extra(self.domu_oracle_skip))
         cfg = _domu_config(self.domu_type, "/xenlab/domu-vmlinuz", "/xenlab/domu-initrd.gz",
                            self.domu_mem, self.domu_vcpus)

@@ -21,6 +21,7 @@
 #include "util/addrset.h"
 #include "util/bytes.h"
 #include "util/consume.h"
+#include "util/vec.h"
 
 /* kernel/trace/ring_buffer.c: not in BTF. */
 #define RB_PAGE_HEAD   1UL
@@ -498,22 +499,20 @@ static struct vms_error *read_data_page(struct reader *r, uint64_t data, uint8_t
 			return err;
 		c->read++;
 	}
-	/* Keep it for the next read (the old copy's buffer moves over). */
-	if (c->nr_cur == c->cap_cur) {
-		size_t cap = c->cap_cur ? c->cap_cur * 2 : 256;
-		void *nv = realloc(c->cur, cap * sizeof(*c->cur));
-		if (!nv)
-			return NULL;
-		c->cur = nv;
-		c->cap_cur = cap;
-	}
-	uint8_t *keep = o && o->buf ? o->buf : malloc(r->page_size);
-	if (!keep)
+	/* Keep it for the next read (the old copy's buffer moves over).  Out
+	 * of memory here only means no reuse next time. */
+	bool moved = o && o->buf;
+	struct cpage cp = { data, moved ? o->buf : malloc(r->page_size) };
+	if (!cp.buf)
 		return NULL;
-	if (o)
+	if (!vms_vec_append((void **)&c->cur, &c->nr_cur, &c->cap_cur, sizeof(cp), &cp)) {
+		if (!moved)
+			free(cp.buf);
+		return NULL;
+	}
+	if (moved)
 		o->buf = NULL;
-	memcpy(keep, buf, r->page_size);
-	c->cur[c->nr_cur++] = (struct cpage){ data, keep };
+	memcpy(cp.buf, buf, r->page_size);
 	return NULL;
 }
 

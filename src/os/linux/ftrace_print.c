@@ -34,6 +34,7 @@
 
 #include "os/linux/ftrace_internal.h"
 #include "util/bytes.h"
+#include "util/vec.h"
 
 #define MAX_TYPES 4096       /* event types parsed per printer */
 #define MAX_NEST 64          /* expression nesting of a print fmt */
@@ -658,20 +659,11 @@ static struct ptype *refuse(struct vms_ftrace_printer *p, struct ptype *t, const
 
 static struct ptype *new_type(struct vms_ftrace_printer *p, uint32_t type)
 {
-	if (p->nr >= MAX_TYPES)
+	struct ptype t = { .type = type };
+	if (p->nr >= MAX_TYPES ||
+	    !vms_vec_append((void **)&p->types, &p->nr, &p->cap, sizeof(t), &t))
 		return NULL;
-	if (p->nr == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 32;
-		void *nv = realloc(p->types, cap * sizeof(*p->types));
-		if (!nv)
-			return NULL;
-		p->types = nv;
-		p->cap = cap;
-	}
-	struct ptype *t = &p->types[p->nr++];
-	memset(t, 0, sizeof(*t));
-	t->type = type;
-	return t;
+	return &p->types[p->nr - 1];
 }
 
 /* Parse one tracefs format text for event type @type (checks above). */
