@@ -169,7 +169,32 @@ struct vms_rq_task {
 	bool on_cpu;            /* task->on_cpu */
 	bool queued;            /* found in the cfs tree / rt or dl queue */
 	bool delayed;           /* se.sched_delayed: dequeue deferred (6.12+) */
+	int32_t rt_list;        /* RT: the priority list it was found on (what the
+				 * kernel picks from: the first task of the lowest
+				 * non-empty list), normally == prio; -1 otherwise */
+	bool rt_throttled;      /* an RT task whose rt_rq is throttled: it waits on
+				 * the priority list but rq->nr_running leaves it out */
 	unsigned group_depth;   /* task groups (cgroups) above it, 0 = root */
+};
+
+/*
+ * A deadline server (6.8+: rq->fair_server): a sched_dl_entity that runs
+ * the fair class's tasks inside a bandwidth reservation, so that RT tasks
+ * cannot starve them (it replaced RT throttling in 6.12).  It is queued in
+ * the deadline tree like a deadline task; with dl_defer it waits, throttled,
+ * until the fair tasks have starved for a while.
+ */
+struct vms_dl_server {
+	uint64_t addr;          /* the sched_dl_entity */
+	bool queued;            /* on the deadline tree (its rb_node is linked) */
+	bool has_active;
+	bool active;            /* dl_server_active: started, fair tasks present */
+	bool throttled;         /* dl_throttled: runtime used up, or deferred */
+	bool defer;             /* dl_defer: runs only once fair tasks starve */
+	bool defer_running;     /* dl_defer_running: the deferral ended */
+	bool running;           /* rq->curr was picked through this server */
+	int64_t runtime;        /* ns of reservation left (dl_se->runtime) */
+	uint64_t deadline;      /* absolute, rq clock */
 };
 
 /* One CPU's struct rq, reported after its tasks. */
@@ -191,7 +216,33 @@ struct vms_runqueue {
 	uint64_t current_task;      /* per-CPU current_task (0 if unknown) */
 	size_t queued;              /* tasks found queued (curr not counted) */
 	bool curr_queued;           /* curr was also found in a queue */
+	int32_t curr_rt_list;       /* the RT priority list curr was found on, or -1 */
 	bool truncated;             /* this CPU's walk stopped early */
+	/*
+	 * RT bandwidth (sched_rt_runtime_us): when the RT tasks used up their
+	 * runtime the top rt_rq is throttled and dequeued (rt_queued 0): its
+	 * tasks stay on the priority lists and in rt_nr_running, but
+	 * rq->nr_running drops them until the period refills.  6.12 removed
+	 * the default throttling (rt_throttled is then absent).
+	 */
+	bool has_rt_queued, rt_queued;
+	bool has_rt_throttled, rt_throttled;
+	uint64_t rt_time, rt_runtime;   /* ns used / allowed this period (0 if absent) */
+	bool has_fair_server;
+	struct vms_dl_server fair_server;
+	unsigned servers_queued;        /* deadline servers found in the deadline tree */
+	/*
+	 * rq->nr_running accounted from what the walk found: the tasks that
+	 * count (a non-idle current, every queued task, less RT tasks of a
+	 * throttled rt_rq) and, on kernels that count them (6.8 up to the
+	 * 6.17 fix "sched/deadline: don't count nr_running for dl_server
+	 * proxy tasks"), the queued servers.  Which kind the kernel is is
+	 * inferred per CPU: nr_running_accounted says whether either sum
+	 * equals rq->nr_running; servers_counted whether the servers did.
+	 */
+	uint32_t nr_tasks_counted;
+	bool nr_running_accounted;
+	bool servers_counted;
 };
 
 typedef int (*vms_rq_task_fn)(const struct vms_rq_task *task, void *arg);

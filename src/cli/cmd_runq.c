@@ -78,6 +78,9 @@ static void json_task(const struct vms_rq_task *t)
 	json_object_object_add(o, "queued", json_object_new_boolean(t->queued));
 	json_object_object_add(o, "on_cpu", json_object_new_boolean(t->on_cpu));
 	json_object_object_add(o, "delayed", json_object_new_boolean(t->delayed));
+	json_object_object_add(o, "rt_throttled", json_object_new_boolean(t->rt_throttled));
+	if (t->sched_class == VMS_SCHED_RT)
+		json_object_object_add(o, "rt_list", json_object_new_int(t->rt_list));
 	json_object_object_add(o, "group_depth", json_object_new_int((int)t->group_depth));
 	json_object_object_add(o, "task", json_object_new_string(addr));
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
@@ -112,6 +115,40 @@ static void json_cpu(const struct vms_runqueue *r)
 				: json_object_new_null());
 	json_object_object_add(o, "queued", json_object_new_int64((int64_t)r->queued));
 	json_object_object_add(o, "truncated", json_object_new_boolean(r->truncated));
+	json_object_object_add(o, "rt_queued", r->has_rt_queued ?
+			       json_object_new_boolean(r->rt_queued) : json_object_new_null());
+	json_object_object_add(o, "rt_throttled", r->has_rt_throttled ?
+			       json_object_new_boolean(r->rt_throttled) : json_object_new_null());
+	if (r->rt_runtime) {
+		json_object_object_add(o, "rt_time", json_object_new_uint64(r->rt_time));
+		json_object_object_add(o, "rt_runtime", json_object_new_uint64(r->rt_runtime));
+	}
+	if (r->has_fair_server) {
+		const struct vms_dl_server *S = &r->fair_server;
+		struct json_object *f = json_object_new_object();
+		hex(a, sizeof(a), S->addr);
+		json_object_object_add(f, "addr", json_object_new_string(a));
+		json_object_object_add(f, "queued", json_object_new_boolean(S->queued));
+		json_object_object_add(f, "active", S->has_active ?
+				       json_object_new_boolean(S->active) : json_object_new_null());
+		json_object_object_add(f, "throttled", json_object_new_boolean(S->throttled));
+		json_object_object_add(f, "defer", json_object_new_boolean(S->defer));
+		json_object_object_add(f, "defer_running",
+				       json_object_new_boolean(S->defer_running));
+		json_object_object_add(f, "running", json_object_new_boolean(S->running));
+		json_object_object_add(f, "runtime", json_object_new_int64(S->runtime));
+		json_object_object_add(f, "deadline", json_object_new_uint64(S->deadline));
+		json_object_object_add(o, "fair_server", f);
+	} else {
+		json_object_object_add(o, "fair_server", json_object_new_null());
+	}
+	json_object_object_add(o, "servers_queued", json_object_new_int64(r->servers_queued));
+	json_object_object_add(o, "curr_rt_list", r->curr_rt_list >= 0 ?
+			       json_object_new_int(r->curr_rt_list) : json_object_new_null());
+	json_object_object_add(o, "nr_tasks_counted", json_object_new_int64(r->nr_tasks_counted));
+	json_object_object_add(o, "servers_counted", json_object_new_boolean(r->servers_counted));
+	json_object_object_add(o, "nr_running_accounted",
+			       json_object_new_boolean(r->nr_running_accounted));
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 }
@@ -147,6 +184,32 @@ static void table_cpu(struct state *s, const struct vms_runqueue *r)
 	if (r->has_min_vruntime)
 		printf(", min_vruntime %llu", (unsigned long long)r->min_vruntime);
 	printf("%s\n", r->truncated ? "  [incomplete]" : "");
+	/* How rq->nr_running is made up, when anything beyond the listed
+	 * tasks enters it. */
+	if (!r->truncated && !r->nr_running_absurd) {
+		if (r->servers_counted)
+			printf("  nr_running = %u task(s) + %u queued deadline server(s) "
+			       "(this kernel counts servers)\n", r->nr_tasks_counted,
+			       r->servers_queued);
+		else if (!r->nr_running_accounted)
+			printf("  nr_running %u != %u counted task(s): the queues changed "
+			       "while read (live guest?)\n", r->nr_running, r->nr_tasks_counted);
+	}
+	if (r->has_rt_queued && !r->rt_queued && r->rt_nr_running) {
+		printf("  RT queue throttled: %u RT task(s) wait, out of nr_running", r->rt_nr_running);
+		if (r->rt_runtime)
+			printf(" (rt_time %.3f ms of rt_runtime %.3f ms)", r->rt_time / 1e6,
+			       r->rt_runtime / 1e6);
+		printf("\n");
+	}
+	if (r->has_fair_server && (r->fair_server.queued || r->fair_server.running)) {
+		const struct vms_dl_server *S = &r->fair_server;
+		printf("  fair server: %s%s%s, runtime left %.3f ms\n",
+		       S->running ? "running the current fair task" : "queued",
+		       S->throttled ? ", throttled" : "",
+		       S->defer ? (S->defer_running ? ", deferral over" : ", deferred") : "",
+		       S->runtime / 1e6);
+	}
 	printf("  %1s %7s %7s %-16s %-5s %4s %4s %5s %16s %16s %s\n", "", "PID", "TID",
 	       "COMM", "CLASS", "PRIO", "NICE", "RTPRI", "VRUNTIME", "DEADLINE", "S");
 	for (size_t i = 0; i < s->n; i++) {
@@ -157,10 +220,11 @@ static void table_cpu(struct state *s, const struct vms_runqueue *r)
 		if (t->has_deadline && (t->sched_class == VMS_SCHED_FAIR ||
 					t->sched_class == VMS_SCHED_DL))
 			snprintf(dl, sizeof(dl), "%llu", (unsigned long long)t->deadline);
-		printf("  %1s %7d %7d %-16s %-5s %4d %4d %5u %16s %16s %c%s\n",
+		printf("  %1s %7d %7d %-16s %-5s %4d %4d %5u %16s %16s %c%s%s\n",
 		       t->current ? ">" : "", t->tgid, t->pid, t->comm,
 		       vms_sched_class_name(t->sched_class), t->prio, t->nice,
-		       t->rt_priority, vr, dl, t->state, t->delayed ? " (delayed dequeue)" : "");
+		       t->rt_priority, vr, dl, t->state, t->delayed ? " (delayed dequeue)" : "",
+		       t->rt_throttled ? " (RT throttled)" : "");
 	}
 	printf("\n");
 }

@@ -43,7 +43,9 @@ struct sched_layout {
 	struct vms_field cfs_nr, cfs_h_nr, cfs_minv, cfs_root, cfs_curr;
 	bool has_cfs_h_nr, has_cfs_minv;
 	/* struct rt_rq / rt_prio_array */
-	struct vms_field rt_active, rt_nr, rta_queue;
+	struct vms_field rt_active, rt_nr, rta_queue, rt_queued, rt_throttled,
+		rt_time, rt_runtime;
+	bool has_rt_queued, has_rt_throttled, has_rt_time;
 	uint32_t rt_nq;              /* entries in queue[] */
 	/* struct dl_rq */
 	struct vms_field dl_root, dl_nr;
@@ -57,8 +59,14 @@ struct sched_layout {
 	bool has_my_q, has_deadline, has_vlag, has_delayed;
 	/* struct sched_rt_entity, sched_dl_entity */
 	struct vms_field rt_run_list, rt_my_q, dl_rb_node, dl_deadline,
-		dl_server;
-	bool has_rt_my_q, has_dl_server;
+		dl_server, dl_runtime, dl_throttled, dl_server_active, dl_defer,
+		dl_defer_running;
+	bool has_rt_my_q, has_dl_server, has_dl_runtime, has_dl_throttled,
+		has_dl_server_active, has_dl_defer, has_dl_defer_running;
+	size_t dl_se_size;
+	/* which server picked rq->curr: rq->dl_server or task->dl_server */
+	struct vms_field rq_dl_server, t_dl_server;
+	bool has_rq_dl_server, has_t_dl_server;
 	/* struct task_struct */
 	size_t task_size;
 	struct vms_field t_se, t_rt, t_dl, t_pid, t_tgid, t_comm, t_prio,
@@ -189,13 +197,31 @@ static struct vms_error *layout(struct rqwalk *w)
 	if (L->has_rq_dl && !have(k, "sched_dl_entity", "deadline", &L->dl_deadline))
 		L->dl_deadline.size = 0;
 	L->has_dl_server = have(k, "sched_dl_entity", "dl_server", &L->dl_server);
-	L->has_fair_server = have(k, "rq", "fair_server", &L->rq_fair_server);
+	L->has_fair_server = have(k, "rq", "fair_server", &L->rq_fair_server) &&
+			     L->has_rq_dl;
+	L->has_dl_runtime = have(k, "sched_dl_entity", "runtime", &L->dl_runtime);
+	L->has_dl_throttled = have(k, "sched_dl_entity", "dl_throttled", &L->dl_throttled);
+	L->has_dl_server_active = have(k, "sched_dl_entity", "dl_server_active",
+				       &L->dl_server_active);
+	L->has_dl_defer = have(k, "sched_dl_entity", "dl_defer", &L->dl_defer);
+	L->has_dl_defer_running = have(k, "sched_dl_entity", "dl_defer_running",
+				       &L->dl_defer_running);
+	L->has_rq_dl_server = have(k, "rq", "dl_server", &L->rq_dl_server);
+	L->has_t_dl_server = have(k, "task_struct", "dl_server", &L->t_dl_server);
+	L->has_rt_queued = have(k, "rt_rq", "rt_queued", &L->rt_queued);
+	L->has_rt_throttled = have(k, "rt_rq", "rt_throttled", &L->rt_throttled);
+	L->has_rt_time = have(k, "rt_rq", "rt_time", &L->rt_time) &&
+			 have(k, "rt_rq", "rt_runtime", &L->rt_runtime);
 	L->has_my_q = have(k, "sched_entity", "my_q", &L->se_my_q);
 	L->has_deadline = have(k, "sched_entity", "deadline", &L->se_deadline);
 	L->has_vlag = have(k, "sched_entity", "vlag", &L->se_vlag);
 	L->has_delayed = have(k, "sched_entity", "sched_delayed", &L->se_delayed);
 	L->has_rt_my_q = have(k, "sched_rt_entity", "my_q", &L->rt_my_q);
 	L->has_on_cpu = have(k, "task_struct", "on_cpu", &L->t_on_cpu);
+	if (L->has_fair_server &&
+	    (!vms_ok(vms_types_struct_size(T, "sched_dl_entity", &L->dl_se_size)) ||
+	     L->dl_se_size > MAX_SE_SIZE || L->dl_rb_node.offset + 24 > L->dl_se_size))
+		L->has_fair_server = false;
 	if ((err = vms_types_struct_size(T, "sched_entity", &L->se_size)) ||
 	    (err = vms_types_struct_size(T, "task_struct", &L->task_size)))
 		return err;
@@ -301,6 +327,7 @@ static struct vms_error *read_task(struct rqwalk *w, uint64_t addr,
 		return err;
 	const uint8_t *b = w->tbuf, *se = b + L->t_se.offset;
 	memset(t, 0, sizeof(*t));
+	t->rt_list = -1;
 	t->cpu = w->rq.cpu;
 	t->addr = addr;
 	t->pid = (int32_t)vms_field_uint(b, &L->t_pid);
@@ -338,19 +365,29 @@ static struct vms_error *read_task(struct rqwalk *w, uint64_t addr,
 
 static void emit(struct rqwalk *w, struct vms_rq_task *t)
 {
+	struct vms_runqueue *R = &w->rq;
 	w->res->count++;
 	if (!t->current)
-		w->rq.queued++;
+		R->queued++;
+	/* A dequeued (throttled) top rt_rq keeps its tasks listed but not
+	 * counted.  CONFIG_RT_GROUP_SCHED's per-group throttling is not
+	 * modelled: Debian's kernels are built without it. */
+	if (t->sched_class == VMS_SCHED_RT && R->has_rt_queued && !R->rt_queued &&
+	    R->rt_nr_running)
+		t->rt_throttled = true;
+	if (!t->rt_throttled && !(t->current && t->sched_class == VMS_SCHED_IDLE))
+		R->nr_tasks_counted++;
 	if (w->task_fn && w->task_fn(t, w->arg))
 		w->stop = true;
 }
 
 /* A task found in a queue at @task (container_of already applied). */
 static bool queued_task(struct rqwalk *w, uint64_t task, unsigned depth,
-			const char *what)
+			const char *what, int32_t rt_list)
 {
 	if (task == w->rq.curr) {
 		w->rq.curr_queued = true;  /* RT and DL keep curr queued */
+		w->rq.curr_rt_list = rt_list;
 		return true;
 	}
 	struct vms_rq_task t;
@@ -363,6 +400,7 @@ static bool queued_task(struct rqwalk *w, uint64_t task, unsigned depth,
 	}
 	t.queued = true;
 	t.group_depth = depth;
+	t.rt_list = rt_list;
 	emit(w, &t);
 	return !w->stop;
 }
@@ -455,7 +493,7 @@ static bool cfs_entity(struct rqwalk *w, uint64_t se, unsigned depth,
 	/* The fair class takes its running entity out of the tree. */
 	if (running && se - L->t_se.offset == w->rq.curr)
 		return true;
-	return queued_task(w, se - L->t_se.offset, depth, what);
+	return queued_task(w, se - L->t_se.offset, depth, what, -1);
 }
 
 struct cfs_ctx {
@@ -559,7 +597,8 @@ static bool walk_rt(struct rqwalk *w, uint64_t rt_rq, unsigned depth)
 			if (my_q)
 				ok = walk_rt(w, my_q, depth + 1);
 			else
-				ok = queued_task(w, rt_se - L->t_rt.offset, depth, what);
+				ok = queued_task(w, rt_se - L->t_rt.offset, depth, what,
+						 (int32_t)i);
 			prev = node;
 			node = vms_le64(lh + L->lh_next.offset);
 		}
@@ -573,18 +612,91 @@ static bool dl_node(struct rqwalk *w, uint64_t node, void *ctx)
 	const struct sched_layout *L = &w->L;
 	(void)ctx;
 	uint64_t dl_se = node - L->dl_rb_node.offset;
-	/* 6.8+ deadline servers (rq->fair_server, ...) run a class, not a task. */
-	if (L->has_fair_server && dl_se == w->rq.addr + L->rq_fair_server.offset)
+	/* 6.8+ deadline servers (rq->fair_server, ...) run a class, not a task:
+	 * counted and named, not listed. */
+	if (L->has_fair_server && dl_se == w->rq.addr + L->rq_fair_server.offset) {
+		w->rq.servers_queued++;
 		return true;
+	}
 	if (L->has_dl_server) {
 		uint8_t b[8];
 		struct vms_field f = L->dl_server;
 		f.offset = 0;
 		if (vms_ok(vms_kernel_read(w->k, dl_se + L->dl_server.offset, b, sizeof(b))) &&
-		    get_bits(b, sizeof(b), &f))
+		    get_bits(b, sizeof(b), &f)) {
+			w->rq.servers_queued++;
 			return true;
+		}
 	}
-	return queued_task(w, dl_se - L->t_dl.offset, 0, "deadline tree");
+	return queued_task(w, dl_se - L->t_dl.offset, 0, "deadline tree", -1);
+}
+
+/* RT bandwidth state of the top rt_rq at @rt. */
+static void read_rt_bandwidth(struct rqwalk *w, uint64_t rt)
+{
+	const struct sched_layout *L = &w->L;
+	struct vms_runqueue *R = &w->rq;
+	uint32_t v32;
+	uint64_t v64;
+	if (L->has_rt_queued &&
+	    vms_ok(vms_kernel_read_u32(w->k, rt + L->rt_queued.offset, &v32))) {
+		R->has_rt_queued = true;
+		R->rt_queued = v32 != 0;
+	}
+	if (L->has_rt_throttled &&
+	    vms_ok(vms_kernel_read_u32(w->k, rt + L->rt_throttled.offset, &v32))) {
+		R->has_rt_throttled = true;
+		R->rt_throttled = v32 != 0;
+	}
+	if (L->has_rt_time) {
+		if (vms_ok(vms_kernel_read_u64(w->k, rt + L->rt_time.offset, &v64)))
+			R->rt_time = v64;
+		if (vms_ok(vms_kernel_read_u64(w->k, rt + L->rt_runtime.offset, &v64)))
+			R->rt_runtime = v64;
+	}
+}
+
+static bool dl_bit(const struct sched_layout *L, const uint8_t *b, bool has,
+		   const struct vms_field *f)
+{
+	return has && get_bits(b, L->dl_se_size, f) != 0;
+}
+
+/* rq->fair_server: its state, and whether it is what picked rq->curr. */
+static void read_fair_server(struct rqwalk *w, uint64_t curr_dl_server,
+			     enum vms_sched_class curr_class)
+{
+	const struct sched_layout *L = &w->L;
+	struct vms_runqueue *R = &w->rq;
+	struct vms_dl_server *S = &R->fair_server;
+	uint64_t addr = R->addr + L->rq_fair_server.offset;
+	uint8_t b[MAX_SE_SIZE];
+	if (!vms_ok(vms_kernel_read(w->k, addr, b, L->dl_se_size)))
+		return;
+	R->has_fair_server = true;
+	S->addr = addr;
+	/* RB_EMPTY_NODE(): an unlinked rb_node is its own parent. */
+	uint64_t node = addr + L->dl_rb_node.offset;
+	S->queued = (vms_le64(b + L->dl_rb_node.offset + L->rb_pc.offset) & ~3ull) != node;
+	S->has_active = L->has_dl_server_active;
+	S->active = dl_bit(L, b, L->has_dl_server_active, &L->dl_server_active);
+	S->throttled = dl_bit(L, b, L->has_dl_throttled, &L->dl_throttled);
+	S->defer = dl_bit(L, b, L->has_dl_defer, &L->dl_defer);
+	S->defer_running = dl_bit(L, b, L->has_dl_defer_running, &L->dl_defer_running);
+	if (L->has_dl_runtime)
+		S->runtime = (int64_t)vms_field_uint(b, &L->dl_runtime);
+	if (L->dl_deadline.size == 8)
+		S->deadline = vms_le64(b + L->dl_deadline.offset);
+	/* 6.8-6.15 mark the picked task (p->dl_server); later kernels mark the
+	 * rq (rq->dl_server).  6.12.117 has both and sets only the first, and
+	 * leaves it set when the task changes class: only a fair current
+	 * counts. */
+	uint64_t rq_picker = 0;
+	if (L->has_rq_dl_server &&
+	    !vms_ok(vms_kernel_read_u64(w->k, R->addr + L->rq_dl_server.offset, &rq_picker)))
+		rq_picker = 0;
+	S->running = (curr_dl_server == addr || rq_picker == addr) &&
+		     R->curr && R->curr != R->idle && curr_class == VMS_SCHED_FAIR;
 }
 
 static void walk_cpu(struct rqwalk *w, unsigned cpu, uint64_t rq)
@@ -594,6 +706,7 @@ static void walk_cpu(struct rqwalk *w, unsigned cpu, uint64_t rq)
 	memset(R, 0, sizeof(*R));
 	R->cpu = cpu;
 	R->addr = rq;
+	R->curr_rt_list = -1;
 	vms_addrset_init(&w->seen);
 	w->nodes = 0;
 
@@ -640,7 +753,11 @@ static void walk_cpu(struct rqwalk *w, unsigned cpu, uint64_t rq)
 			R->current_task = v64;
 	}
 
+	read_rt_bandwidth(w, rt);
+
 	/* The running task. */
+	uint64_t curr_dl_server = 0;
+	enum vms_sched_class curr_class = VMS_SCHED_UNKNOWN;
 	if (R->curr) {
 		struct vms_rq_task t;
 		vms_addrset_add(&w->seen, R->curr);
@@ -653,6 +770,9 @@ static void walk_cpu(struct rqwalk *w, unsigned cpu, uint64_t rq)
 		t.current = true;
 		if (R->curr == R->idle)
 			t.sched_class = VMS_SCHED_IDLE;
+		if (L->has_t_dl_server && L->t_dl_server.size == 8)
+			curr_dl_server = vms_le64(w->tbuf + L->t_dl_server.offset);
+		curr_class = t.sched_class;
 		R->curr_pid = t.pid;
 		memcpy(R->curr_comm, t.comm, sizeof(R->curr_comm));
 		emit(w, &t);
@@ -679,7 +799,14 @@ static void walk_cpu(struct rqwalk *w, unsigned cpu, uint64_t rq)
 		uint32_t on_rq = 0;
 		if (vms_ok(vms_kernel_read_u32(w->k, R->stop + L->t_on_rq.offset, &on_rq)) &&
 		    on_rq == TASK_ON_RQ_QUEUED && count_node(w, R->stop, "stop task"))
-			queued_task(w, R->stop, 0, "stop task");
+			queued_task(w, R->stop, 0, "stop task", -1);
+	}
+	if (L->has_fair_server)
+		read_fair_server(w, curr_dl_server, curr_class);
+	if (!R->truncated && !R->nr_running_absurd && !w->stop) {
+		R->servers_counted = R->servers_queued &&
+				     nr == R->nr_tasks_counted + R->servers_queued;
+		R->nr_running_accounted = nr == R->nr_tasks_counted || R->servers_counted;
 	}
 done:
 	vms_addrset_free(&w->seen);
