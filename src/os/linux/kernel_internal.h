@@ -34,6 +34,23 @@ struct vms_kernel {
 	struct field_cache_slot *field_cache;  /* FIELD_CACHE_SLOTS, lazily */
 };
 
+/* A bitfield or plain member (at most 8 bytes) of the @bufsize-byte copy
+ * @buf as an integer; 0 when it does not lie inside the copy. */
+static inline uint64_t vms_field_bits(const uint8_t *buf, size_t bufsize,
+				      const struct vms_field *f)
+{
+	if (!f->bit_size)
+		return f->offset + f->size <= bufsize ? vms_field_uint(buf, f) : 0;
+	uint64_t v = 0;
+	size_t n = (f->bit_offset + f->bit_size + 7) / 8;
+	if (n > 8 || f->offset + n > bufsize)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		v |= (uint64_t)buf[f->offset + i] << (8 * i);
+	v >>= f->bit_offset;
+	return f->bit_size >= 64 ? v : v & ((1ull << f->bit_size) - 1);
+}
+
 /* The ps letter (R, S, D, T, t, X, Z, P, I) for task_struct __state and
  * exit_state, as the kernel's task_state_index() computes it; tasks.c. */
 char vms_linux_task_state_letter(uint32_t state, uint32_t exit_state);

@@ -249,22 +249,6 @@ static struct vms_error *layout(struct rqwalk *w)
 }
 
 
-/* A bitfield or plain member of @buf (at most 8 bytes) as an integer. */
-static uint64_t get_bits(const uint8_t *buf, size_t bufsize, const struct vms_field *f)
-{
-	if (!f->bit_size)
-		return vms_field_uint(buf, f);
-	uint64_t v = 0;
-	size_t n = (f->bit_offset + f->bit_size + 7) / 8;
-	if (n > 8 || f->offset + n > bufsize)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		v |= (uint64_t)buf[f->offset + i] << (8 * i);
-	v >>= f->bit_offset;
-	return f->bit_size >= 64 ? v : v & ((1ull << f->bit_size) - 1);
-}
-
-
 /* End this CPU's current queue walk; the first reason is kept. */
 static void truncate_walk(struct rqwalk *w, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -353,7 +337,7 @@ static struct vms_error *read_task(struct rqwalk *w, uint64_t addr,
 		t->vlag = (int64_t)vms_field_uint(se, &L->se_vlag);
 	}
 	if (L->has_delayed)
-		t->delayed = get_bits(se, L->se_size, &L->se_delayed) != 0;
+		t->delayed = vms_field_bits(se, L->se_size, &L->se_delayed) != 0;
 	if (t->sched_class == VMS_SCHED_DL && L->has_t_dl && L->dl_deadline.size == 8) {
 		t->has_deadline = true;
 		t->deadline = vms_le64(b + L->t_dl.offset + L->dl_deadline.offset);
@@ -623,7 +607,7 @@ static bool dl_node(struct rqwalk *w, uint64_t node, void *ctx)
 		struct vms_field f = L->dl_server;
 		f.offset = 0;
 		if (vms_ok(vms_kernel_read(w->k, dl_se + L->dl_server.offset, b, sizeof(b))) &&
-		    get_bits(b, sizeof(b), &f)) {
+		    vms_field_bits(b, sizeof(b), &f)) {
 			w->rq.servers_queued++;
 			return true;
 		}
@@ -659,7 +643,7 @@ static void read_rt_bandwidth(struct rqwalk *w, uint64_t rt)
 static bool dl_bit(const struct sched_layout *L, const uint8_t *b, bool has,
 		   const struct vms_field *f)
 {
-	return has && get_bits(b, L->dl_se_size, f) != 0;
+	return has && vms_field_bits(b, L->dl_se_size, f) != 0;
 }
 
 /* rq->fair_server: its state, and whether it is what picked rq->curr. */
