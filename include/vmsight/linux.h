@@ -217,6 +217,12 @@ struct vms_runqueue {
 	size_t queued;              /* tasks found queued (curr not counted) */
 	bool curr_queued;           /* curr was also found in a queue */
 	int32_t curr_rt_list;       /* the RT priority list curr was found on, or -1 */
+	bool locked;                /* rq->__lock held when read: a CPU (paused, or
+				     * live) was in the middle of changing this
+				     * runqueue, whose counts may disagree then */
+	bool curr_need_resched;     /* TIF_NEED_RESCHED on curr: the scheduler has
+				     * decided to switch and will at the next
+				     * preemption point (the queues already say what) */
 	bool truncated;             /* this CPU's walk stopped early */
 	/*
 	 * RT bandwidth (sched_rt_runtime_us): when the RT tasks used up their

@@ -21,6 +21,9 @@
  * AMD SME C-bit sits high in this range on encrypted guests: ignored). */
 #define X86_PTE_ADDR     0x000ffffffffff000ULL
 
+/* thread_info.flags bit set by resched_curr() (arch/x86/include/asm/thread_info.h) */
+#define X86_TIF_NEED_RESCHED 3
+
 /*
  * The guest physical address entry @e points to: its address bits, passed
  * through the source's machine_to_phys hook when it has one (Xen PV guests,

@@ -143,6 +143,8 @@ static void json_cpu(const struct vms_runqueue *r)
 		json_object_object_add(o, "fair_server", json_object_new_null());
 	}
 	json_object_object_add(o, "servers_queued", json_object_new_int64(r->servers_queued));
+	json_object_object_add(o, "locked", json_object_new_boolean(r->locked));
+	json_object_object_add(o, "curr_need_resched", json_object_new_boolean(r->curr_need_resched));
 	json_object_object_add(o, "curr_rt_list", r->curr_rt_list >= 0 ?
 			       json_object_new_int(r->curr_rt_list) : json_object_new_null());
 	json_object_object_add(o, "nr_tasks_counted", json_object_new_int64(r->nr_tasks_counted));
@@ -192,8 +194,10 @@ static void table_cpu(struct state *s, const struct vms_runqueue *r)
 			       "(this kernel counts servers)\n", r->nr_tasks_counted,
 			       r->servers_queued);
 		else if (!r->nr_running_accounted)
-			printf("  nr_running %u != %u counted task(s): the queues changed "
-			       "while read (live guest?)\n", r->nr_running, r->nr_tasks_counted);
+			printf("  nr_running %u != %u counted task(s): %s\n", r->nr_running,
+			       r->nr_tasks_counted, r->locked ?
+			       "the runqueue lock was held: read mid-update" :
+			       "the queues changed while read (live guest?)");
 	}
 	if (r->has_rt_queued && !r->rt_queued && r->rt_nr_running) {
 		printf("  RT queue throttled: %u RT task(s) wait, out of nr_running", r->rt_nr_running);
@@ -202,6 +206,8 @@ static void table_cpu(struct state *s, const struct vms_runqueue *r)
 			       r->rt_runtime / 1e6);
 		printf("\n");
 	}
+	if (r->curr_need_resched)
+		printf("  reschedule pending: %s is about to give up the CPU\n", r->curr_comm);
 	if (r->has_fair_server && (r->fair_server.queued || r->fair_server.running)) {
 		const struct vms_dl_server *S = &r->fair_server;
 		printf("  fair server: %s%s%s, runtime left %.3f ms\n",

@@ -73,6 +73,10 @@ struct sched_layout {
 		t_static_prio, t_rt_priority, t_policy, t_class, t_on_cpu,
 		t_on_rq, t_state, t_exit_state;
 	bool has_t_dl, has_on_cpu;
+	struct vms_field t_ti_flags;  /* thread_info.flags (in task_struct on x86) */
+	bool has_ti_flags;
+	struct vms_field rq_lock;     /* rq->__lock (5.14+) or rq->lock */
+	bool has_rq_lock;
 	/* per-CPU current task: current_task, or pcpu_hot.current_task */
 	uint64_t current_task_sym;
 	uint32_t current_task_off;
@@ -218,6 +222,8 @@ static struct vms_error *layout(struct rqwalk *w)
 	L->has_delayed = have(k, "sched_entity", "sched_delayed", &L->se_delayed);
 	L->has_rt_my_q = have(k, "sched_rt_entity", "my_q", &L->rt_my_q);
 	L->has_on_cpu = have(k, "task_struct", "on_cpu", &L->t_on_cpu);
+	L->has_ti_flags = have(k, "task_struct", "thread_info.flags", &L->t_ti_flags);
+	L->has_rq_lock = have(k, "rq", "__lock", &L->rq_lock) || have(k, "rq", "lock", &L->rq_lock);
 	if (L->has_fair_server &&
 	    (!vms_ok(vms_types_struct_size(T, "sched_dl_entity", &L->dl_se_size)) ||
 	     L->dl_se_size > MAX_SE_SIZE || L->dl_rb_node.offset + 24 > L->dl_se_size))
@@ -738,6 +744,9 @@ static void walk_cpu(struct rqwalk *w, unsigned cpu, uint64_t rq)
 	}
 
 	read_rt_bandwidth(w, rt);
+	/* A raw spinlock (qspinlock) word is non-zero while held or contended. */
+	if (L->has_rq_lock && vms_ok(vms_kernel_read_u32(w->k, rq + L->rq_lock.offset, &v32)))
+		R->locked = v32 != 0;
 
 	/* The running task. */
 	uint64_t curr_dl_server = 0;
@@ -757,6 +766,9 @@ static void walk_cpu(struct rqwalk *w, unsigned cpu, uint64_t rq)
 		if (L->has_t_dl_server && L->t_dl_server.size == 8)
 			curr_dl_server = vms_le64(w->tbuf + L->t_dl_server.offset);
 		curr_class = t.sched_class;
+		if (L->has_ti_flags)
+			R->curr_need_resched = (vms_field_bits(w->tbuf, L->task_size, &L->t_ti_flags) >>
+						X86_TIF_NEED_RESCHED) & 1;
 		R->curr_pid = t.pid;
 		memcpy(R->curr_comm, t.comm, sizeof(R->curr_comm));
 		emit(w, &t);
