@@ -28,10 +28,26 @@ struct vms_task {
 	char comm[64];        /* as /proc shows it: workqueue workers get
 				 their "-desc" or "+desc" suffix */
 	char base_comm[16];   /* task->comm itself */
+	/* With VMS_TASKS_STATS (else zero): what /proc/PID/stat shows.  In
+	 * process mode the counters are the whole thread group's (the live
+	 * threads plus signal_struct's totals of the dead ones), in thread
+	 * mode the thread's own. */
+	bool has_stats;
+	int32_t prio;         /* task->prio: 0-99 RT, 100-139 fair */
+	int32_t nice;         /* static_prio - 120 */
+	uint32_t policy;      /* SCHED_NORMAL 0, FIFO 1, RR 2, BATCH 3, IDLE 5, DEADLINE 6 */
+	uint64_t runtime_ns;  /* se.sum_exec_runtime: CPU time, as top's TIME+ */
+	uint64_t utime_ns, stime_ns;  /* tick-sampled user / system time */
+	uint64_t start_time_ns;       /* task->start_time: monotonic ns since boot */
+	uint64_t rss_pages;   /* file + anon + shmem resident pages (get_mm_rss) */
+	uint64_t vm_pages;    /* mm->total_vm */
+	bool stats_partial;   /* a thread or the mm could not be read */
 };
 
 enum {
 	VMS_TASKS_THREADS = 1,  /* every thread, not only group leaders */
+	VMS_TASKS_STATS = 2,    /* fill the has_stats fields (costs a read of the
+				 * mm and, per process, of each thread's runtime) */
 };
 
 /* Return non-zero to stop the walk. */

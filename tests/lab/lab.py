@@ -917,7 +917,7 @@ class Guest:
     def qemu_cmdline(self):
         append = "console=ttyS0 panic=-1 rdinit=/init " + (self.extra_append or "")
         return [
-            "qemu-system-x86_64", "-name", "vmsight-" + self.name,
+            "qemu-system-x86_64", "-name", "vmsight-%s,debug-threads=on" % self.name,
             "-accel", "tcg,thread=multi",
             "-cpu", self.cpu, "-smp", str(self.smp),
         ] + ([] if self.ram == "anon-backend" else ["-m", "%dM" % self.mem_mb]) + ([

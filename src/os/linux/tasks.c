@@ -12,6 +12,7 @@
 #include <vmsight/linux.h>
 
 #include "os/linux/kernel_internal.h"
+#include "os/linux/taskstat.h"
 #include "util/addrset.h"
 #include "util/bytes.h"
 #include "util/consume.h"
@@ -45,6 +46,7 @@ struct task_layout {
 struct walk {
 	struct vms_kernel *k;
 	struct task_layout L;
+	struct taskstat_layout SL;   /* with VMS_TASKS_STATS */
 	uint8_t *buf;
 	struct vms_addrset seen;
 	struct vms_walk_result *res;
@@ -223,6 +225,9 @@ static struct vms_error *read_task(struct walk *w, uint64_t addr,
 	else if (t->kthread && L->has_full_name)
 		kthread_full_name(w, t, b);
 
+	if (w->flags & VMS_TASKS_STATS)
+		vms_taskstat_fill(w->k, &w->SL, b, !(w->flags & VMS_TASKS_THREADS), t);
+
 	uint64_t parent = vms_le64(b + L->real_parent.offset);
 	uint32_t ptgid = 0;
 	if (parent == w->init_task) {
@@ -350,6 +355,8 @@ struct vms_error *vms_linux_for_each_task(struct vms_kernel *k, unsigned flags,
 	if (err)
 		return err;
 	if ((err = vms_kernel_symbol(k, "init_task", &w.init_task)))
+		return err;
+	if ((flags & VMS_TASKS_STATS) && (err = vms_taskstat_layout(k, w.L.size, &w.SL)))
 		return err;
 	w.buf = malloc(w.L.size);
 	if (!w.buf)
