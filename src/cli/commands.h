@@ -29,5 +29,6 @@ int cmd_xentrace(int argc, char **argv);
 int cmd_ftrace(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_sched(int argc, char **argv);
 
 #endif

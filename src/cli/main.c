@@ -21,6 +21,7 @@ static const struct command commands[] = {
 	{ "fds", cmd_fds, "open files of a process" },
 	{ "runq", cmd_runq, "per-CPU runqueues: current task, queued fair and RT tasks" },
 	{ "top", cmd_top, "a live top of guests, with the host's view of their vCPUs" },
+	{ "sched", cmd_sched, "steer the host scheduler by what each guest's vCPUs run" },
 	{ "lsmod", cmd_lsmod, "loaded kernel modules" },
 	{ "check", cmd_check, "rootkit checks: hooks and hidden modules and processes" },
 	{ "dmesg", cmd_dmesg, "the kernel log from the printk ring buffer" },
