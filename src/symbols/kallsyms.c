@@ -84,9 +84,13 @@ static bool check_token_table(const struct kimg *k, size_t hit, struct tokens *t
 			return false;
 		t->off[i] = (uint16_t)(pos - start);
 		size_t n = 0;
-		while (pos + n < k->len && k->p[pos + n])
-			if (++n > MAX_TOKEN_LEN)
+		/* Tokens are pieces of symbol names and type letters: printable
+		 * ASCII only.  Anything else is another table, or a corrupt one
+		 * (whose names would carry control bytes to a terminal). */
+		while (pos + n < k->len && k->p[pos + n]) {
+			if (k->p[pos + n] < 0x21 || k->p[pos + n] > 0x7e || ++n > MAX_TOKEN_LEN)
 				return false;
+		}
 		if (pos + n >= k->len || n > 255)
 			return false;
 		t->len[i] = (uint8_t)n;
