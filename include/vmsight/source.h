@@ -30,6 +30,7 @@ struct vms_cpu_state {
 	uint64_t idt_base, gdt_base;
 	uint32_t idt_limit, gdt_limit;
 	bool has_kernel_gs_base;
+	int thread_id;            /* host thread running this vCPU (QMP thread-id), 0 if unknown */
 };
 
 /* One run of guest physical memory backed by the source. */

@@ -191,6 +191,18 @@ static bool map_vcpus(struct app *a, struct guest *g)
 	if (p.name[0])
 		snprintf(g->name, sizeof(g->name), "%s", p.name);
 	size_t found = 0;
+	/* qmp: and libvirt: sources know each vCPU's thread from QMP (in
+	 * cpu-index order; used only when every vCPU answered). */
+	const struct vms_source *src = g->t.src;
+	bool all = src->cpus && src->nr_cpus == g->nr_cpus;
+	for (size_t i = 0; all && i < src->nr_cpus; i++)
+		all = src->cpus[i].thread_id > 0;
+	for (size_t i = 0; all && i < src->nr_cpus; i++, found++)
+		g->vcpu[i].tid = src->cpus[i].thread_id;
+	if (found) {
+		vms_host_proc_free(&p);
+		return true;
+	}
 	for (size_t i = 0; i < p.nr_threads; i++) {
 		int v = p.threads[i].vcpu;
 		if (v >= 0 && (unsigned)v < g->nr_cpus && !g->vcpu[v].tid) {
@@ -201,7 +213,8 @@ static bool map_vcpus(struct app *a, struct guest *g)
 	vms_host_proc_free(&p);
 	if (!found) {
 		fprintf(stderr, "%s: %s: QEMU process %d has no threads named 'CPU n/TCG' or "
-			"'CPU n/KVM': start it with -name NAME,debug-threads=on\n", a->prog,
+			"'CPU n/KVM': start it with -name NAME,debug-threads=on, or name it as "
+			"qmp:SOCKET (QMP query-cpus-fast gives the threads)\n", a->prog,
 			g->spec, g->pid);
 		return false;
 	}

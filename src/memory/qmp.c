@@ -294,6 +294,9 @@ static struct vms_error *get_cpus(struct qmp *c, struct vms_cpu_state **ret,
 			break;
 		if (json_object_is_type(text, json_type_string)) {
 			parse_registers(json_object_get_string(text), &cpus[got]);
+			json_object *tid;
+			if (json_object_object_get_ex(e, "thread-id", &tid))
+				cpus[got].thread_id = json_object_get_int(tid);
 			if (cpus[got].cr3)
 				got++;
 			else
