@@ -295,8 +295,11 @@ struct vms_error *vms_top_refresh(struct vms_top *t, const struct vms_top_snapsh
 		const struct prev_task *o = t->nr_prev ?
 			bsearch(&key, t->prev, t->nr_prev, sizeof(key), by_pid_prev) : NULL;
 		double pct;
-		if (dt > 0 && o && o->start_time == r->start_time_ns && r->time_ns >= o->time_ns) {
+		bool known = o && o->start_time == r->start_time_ns && r->time_ns >= o->time_ns;
+		if (known && dt > 0) {
 			pct = (double)(r->time_ns - o->time_ns) / dt * 100;
+		} else if (known) {
+			pct = 0;   /* the guest's clock stood still: paused, no time to share */
 		} else {
 			/* New since the last refresh (or the first one): its
 			 * lifetime average, as top shows a task it has not seen. */
