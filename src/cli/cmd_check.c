@@ -75,14 +75,23 @@ static int print_finding(const struct vms_finding *f, void *arg)
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 		json_object_put(o);
 	} else {
-		char owner[96];
+		/* Places, symbols, module names and details name guest objects:
+		 * escaped as ps shows names ('?'). */
+		char owner[96], name[VMS_ESCAPE_PS_SIZE(sizeof(f->owner_name))];
+		char place[VMS_ESCAPE_PS_SIZE(sizeof(f->place))];
+		char target[VMS_ESCAPE_PS_SIZE(sizeof(f->target_symbol))];
+		char detail[VMS_ESCAPE_PS_SIZE(sizeof(f->detail))];
 		if (f->owner == VMS_OWNER_MODULE)
-			snprintf(owner, sizeof(owner), "module %s", f->owner_name);
+			snprintf(owner, sizeof(owner), "module %s",
+				 cli_text(t, name, sizeof(name), f->owner_name, VMS_ESCAPE_PS));
 		else
 			snprintf(owner, sizeof(owner), "%s", vms_owner_name(f->owner));
 		printf("%-15s %s\n  place:  %s (%s)\n  target: %s (%s), owner: %s\n  %s\n",
-		       f->check, f->technique, f->place, a,
-		       f->target_symbol[0] ? f->target_symbol : b, b, owner, f->detail);
+		       f->check, f->technique,
+		       cli_text(t, place, sizeof(place), f->place, VMS_ESCAPE_PS), a,
+		       f->target_symbol[0] ? cli_text(t, target, sizeof(target), f->target_symbol,
+						      VMS_ESCAPE_PS) : b,
+		       b, owner, cli_text(t, detail, sizeof(detail), f->detail, VMS_ESCAPE_PS));
 	}
 	fflush(stdout);
 	return 0;

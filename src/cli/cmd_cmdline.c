@@ -18,32 +18,51 @@ struct ctx {
 
 static void usage(FILE *out, const char *cmd)
 {
+	bool env = !strcmp(cmd, "environ");
 	fprintf(out,
-		"usage: vmsight %s [-p PID[,PID...]] [--max-bytes N] [--json] SOURCE\n"
+		"usage: vmsight %s [-p PID[,PID...]] [--max-bytes N] [--raw] [--json] SOURCE\n"
 		"Print each process's %s as /proc/PID/%s holds it, read from the\n"
-		"process's own memory (strings separated by %s; kernel threads have none).\n"
+		"process's own memory (kernel threads have none: their [name] is shown).\n"
+		"%s"
 		"  -p PID             only these processes (repeatable)\n"
 		"  --max-bytes N      read at most N bytes per process (default 131072)\n"
 		CLI_COMMON_USAGE,
-		cmd, !strcmp(cmd, "environ") ? "environment" : "command line", cmd,
-		!strcmp(cmd, "environ") ? "newlines" : "spaces");
+		cmd, env ? "environment" : "command line", cmd,
+		env ? "One line per variable, each after the PID; control characters, invalid\n"
+		      "UTF-8 and backslashes print as \\xNN (--raw: the bytes; --json: exact).\n"
+		    : "One line per process, arguments separated by spaces; control characters\n"
+		      "and invalid UTF-8 print as '?', as ps shows them (--raw: the bytes;\n"
+		      "--json: exact).\n");
 }
 
-static void print_escaped(const uint8_t *b, size_t n, char sep)
+/*
+ * The NUL-separated strings of @b, as /proc/PID/cmdline holds them (the
+ * last one may lack its NUL).  cmdline: one line, separated by spaces and
+ * escaped as `ps -o args` shows them ('?').  environ: one string per line,
+ * each after the PID, so that no variable can pass for another process's
+ * line, and escaped unambiguously (\xNN).
+ */
+static void print_strings(const struct cli_target *t, int32_t pid, const uint8_t *b, size_t n,
+			  bool environ)
 {
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = b[i];
-		if (c == 0) {
-			if (i + 1 < n)
-				putchar(sep);
-		} else if (c == '\\') {
-			fputs("\\\\", stdout);
-		} else if (c < 0x20 || c == 0x7f) {
-			printf("\\x%02x", c);
-		} else {
-			putchar(c);
+	printf("%7d ", pid);
+	size_t start = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && b[i])
+			continue;
+		if (i == n && start == n && start > 0)
+			break;  /* the last string ended with its NUL */
+		cli_text_put(t, (const char *)b + start, i - start,
+			     environ ? VMS_ESCAPE_HEX : VMS_ESCAPE_PS);
+		start = i + 1;
+		if (start < n) {
+			if (environ)
+				printf("\n%7d ", pid);
+			else
+				putchar(' ');
 		}
 	}
+	putchar('\n');
 }
 
 static int show(struct vms_kernel *k, const struct vms_task *task, void *arg)
@@ -87,13 +106,12 @@ static int show(struct vms_kernel *k, const struct vms_task *task, void *arg)
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 		json_object_put(o);
 		free(hex);
+	} else if (!task->mm) {
+		char comm[VMS_ESCAPE_PS_SIZE(sizeof(task->comm))];
+		printf("%7d [%s]\n", task->tgid,
+		       cli_text(c->t, comm, sizeof(comm), task->comm, VMS_ESCAPE_PS));
 	} else {
-		printf("%7d ", task->tgid);
-		if (!task->mm)
-			printf("[%s]", task->comm);
-		else
-			print_escaped(buf, len, c->environ ? '\n' : ' ');
-		putchar('\n');
+		print_strings(c->t, task->tgid, buf, len, c->environ);
 	}
 	free(buf);
 	if (res.truncated) {

@@ -13,20 +13,24 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: vmsight dmesg [-r] [--json] [-v] SOURCE\n"
+		"usage: vmsight dmesg [-r] [-t] [--noescape] [--json] [-v] SOURCE\n"
 		"Print the guest's kernel log from its printk ring buffer, oldest first,\n"
 		"as dmesg does: \"[seconds.micros] text\", each line of a multi-line record\n"
-		"with the record's prefix.\n"
+		"with the record's prefix.  As util-linux dmesg, control characters, invalid\n"
+		"UTF-8 and (unambiguously) backslashes print as \\xNN; tabs stay.\n"
 		"  -r, --raw           prefix each line with <facility*8+level>, as dmesg -r\n"
+		"                      (dmesg's meaning: here --raw does not stop escaping)\n"
 		"  -t, --notime        no timestamps\n"
+		"  --noescape          print the log's bytes unescaped, as dmesg --noescape\n"
 		"  --json              one object per record: seq, ts_nsec, level, facility,\n"
-		"                      flags, caller, text\n"
+		"                      flags, caller, text (exact bytes)\n"
 		CLI_COMMON_USAGE
 		"Exit status: 0 ok, 2 error, 3 log printed but corrupt records were\n"
 		"skipped (a warning says where).\n");
 }
 
 struct ctx {
+	const struct cli_target *t;
 	bool json, raw, notime;
 };
 
@@ -70,7 +74,7 @@ static int show(const struct vms_printk_record *r, void *arg)
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *e = nl ? nl : end;
 		fwrite(prefix, 1, n, stdout);
-		fwrite(p, 1, (size_t)(e - p), stdout);
+		cli_text_put(c->t, p, (size_t)(e - p), VMS_ESCAPE_LOG);
 		putchar('\n');
 		p = nl ? nl + 1 : end;
 	} while (p < end);
@@ -80,7 +84,7 @@ static int show(const struct vms_printk_record *r, void *arg)
 int cmd_dmesg(int argc, char **argv)
 {
 	struct cli_target t = { .prog = "vmsight dmesg" };
-	struct ctx c = { 0 };
+	struct ctx c = { .t = &t };
 	static const struct option opts[] = {
 		{ "raw", no_argument, NULL, 'r' },
 		{ "notime", no_argument, NULL, 't' },

@@ -55,6 +55,7 @@ static void usage(FILE *out)
 }
 
 struct ctx {
+	const struct cli_target *t;
 	struct vms_kernel *k;
 	struct vms_ftrace *ft;
 	struct vms_ftrace_comms comms;
@@ -87,6 +88,19 @@ static bool flagged(struct ctx *c, uint64_t a)
 static void comm(struct ctx *c, int32_t pid, char buf[16])
 {
 	vms_ftrace_comm(&c->comms, pid, buf);
+}
+
+/* Text output: task names and symbols are the guest's, escaped as ps
+ * shows names ('?'); event text as dmesg shows log text (\xNN, tabs kept)
+ * (docs/output.md). */
+static const char *name_text(const struct ctx *c, char *buf, size_t size, const char *s)
+{
+	return cli_text(c->t, buf, size, s, VMS_ESCAPE_PS);
+}
+
+static void put_event_text(const struct ctx *c, const char *text)
+{
+	cli_text_put(c->t, text, strlen(text), VMS_ESCAPE_LOG);
 }
 
 /* ---- event fields ---- */
@@ -273,7 +287,7 @@ static void lat_fmt(const struct vms_ftrace_record *r, char out[8])
 
 static void print_fn_line(struct ctx *c, const struct vms_ftrace_record *r)
 {
-	char cm[16], lat[8], text[2048];
+	char cm[16], ecm[VMS_ESCAPE_PS_SIZE(16)], lat[8], text[2048];
 	comm(c, r->pid, cm);
 	lat_fmt(r, lat);
 	uint64_t us = (r->ts + 500) / 1000;
@@ -281,15 +295,18 @@ static void print_fn_line(struct ctx *c, const struct vms_ftrace_record *r)
 	bool flag = r->kind == VMS_FTRACE_FN && (flagged(c, r->ip) || flagged(c, r->parent_ip));
 	if (flag)
 		c->flagged++;
-	printf("%16s-%-7d [%03u] %s %5llu.%06llu: %s%s\n", cm, r->pid, r->cpu, lat,
-	       (unsigned long long)(us / 1000000), (unsigned long long)(us % 1000000), text,
-	       flag ? FLAG_MARK : "");
+	printf("%16s-%-7d [%03u] %s %5llu.%06llu: ", name_text(c, ecm, sizeof(ecm), cm), r->pid,
+	       r->cpu, lat, (unsigned long long)(us / 1000000), (unsigned long long)(us % 1000000));
+	put_event_text(c, text);
+	printf("%s\n", flag ? FLAG_MARK : "");
 }
 
 static void print_fn_header(struct ctx *c)
 {
 	size_t n = c->ft->nr_records;
-	printf("# tracer: %s\n#\n", c->ft->tracer[0] ? c->ft->tracer : "nop");
+	char tracer[VMS_ESCAPE_PS_SIZE(sizeof(c->ft->tracer))];
+	printf("# tracer: %s\n#\n", c->ft->tracer[0] ? name_text(c, tracer, sizeof(tracer),
+							       c->ft->tracer) : "nop");
 	printf("# entries-in-buffer/entries-written: %zu/%zu   #P:%zu\n#\n", n, n, c->ft->nr_cpus);
 	printf("#                                _-----=> irqs-off/BH-disabled\n"
 	       "#                               / _----=> need-resched\n"
@@ -340,9 +357,10 @@ static void duration(uint64_t d)
 
 static void graph_proc(struct ctx *c, int32_t pid)
 {
-	char cm[16], ps[16];
-	comm(c, pid, cm);
-	cm[7] = '\0';
+	char raw[16], buf[VMS_ESCAPE_PS_SIZE(16)], ps[16];
+	comm(c, pid, raw);
+	raw[7] = '\0';
+	const char *cm = name_text(c, buf, sizeof(buf), raw);
 	snprintf(ps, sizeof(ps), "%d", pid);
 	int len = (int)(strlen(cm) + strlen(ps) + 1), sp = len < 14 ? 14 - len : 0;
 	printf("%*s%s-%s%*s", sp / 2, "", cm, ps, sp - sp / 2, "");
@@ -370,7 +388,8 @@ static void print_graph(struct ctx *c)
 	struct vms_ftrace *ft = c->ft;
 	struct gcpu *g = calloc(ft->nr_cpu_ids, sizeof(*g));
 	bool *done = calloc(ft->nr_records + 1, 1);
-	char name[256], text[2048];
+	char raw[256], name[VMS_ESCAPE_PS_SIZE(256)], text[2048];
+	char tracer[VMS_ESCAPE_PS_SIZE(sizeof(ft->tracer))];
 	if (!g || !done) {
 		free(g);
 		free(done);
@@ -380,7 +399,7 @@ static void print_graph(struct ctx *c)
 		g[i].last_pid = -1;
 		g[i].depth = -1;
 	}
-	printf("# tracer: %s\n#\n", ft->tracer);
+	printf("# tracer: %s\n#\n", name_text(c, tracer, sizeof(tracer), ft->tracer));
 	printf("# CPU  DURATION                  FUNCTION CALLS\n");
 	printf("# |     |   |                     |   |   |   |\n");
 	for (size_t i = 0; i < ft->nr_records; i++) {
@@ -393,7 +412,8 @@ static void print_graph(struct ctx *c)
 			size_t j = ft->next_on_cpu[i];
 			const struct vms_ftrace_record *n = j != (size_t)-1 ? &ft->records[j] : NULL;
 			bool flag = flagged(c, r->ip);
-			sym(c, r->ip, name, sizeof(name));
+			sym(c, r->ip, raw, sizeof(raw));
+			const char *nm = name_text(c, name, sizeof(name), raw);
 			int ind = r->depth > 0 && r->depth < 1000 ? r->depth * 2 : 0;
 			if (n && n->kind == VMS_FTRACE_GRAPH_RET && n->pid == r->pid && n->ip == r->ip) {
 				done[j] = true;
@@ -401,12 +421,12 @@ static void print_graph(struct ctx *c)
 				if (r->depth >= 0 && r->depth < RETFUNC_DEPTH)
 					gc->enter[r->depth] = 0;
 				duration(n->rettime - n->calltime);
-				printf("%*s%s();%s\n", ind, "", name, flag ? FLAG_MARK : "");
+				printf("%*s%s();%s\n", ind, "", nm, flag ? FLAG_MARK : "");
 			} else {
 				gc->depth = r->depth;
 				if (r->depth >= 0 && r->depth < RETFUNC_DEPTH)
 					gc->enter[r->depth] = r->ip;
-				printf("              |  %*s%s() {%s\n", ind, "", name,
+				printf("              |  %*s%s() {%s\n", ind, "", nm,
 				       flag ? FLAG_MARK : "");
 			}
 			if (flag)
@@ -424,8 +444,9 @@ static void print_graph(struct ctx *c)
 			if (match) {
 				printf("%*s}%s\n", ind, "", flag ? FLAG_MARK : "");
 			} else {
-				sym(c, r->ip, name, sizeof(name));
-				printf("%*s} /* %s */%s\n", ind, "", name, flag ? FLAG_MARK : "");
+				sym(c, r->ip, raw, sizeof(raw));
+				printf("%*s} /* %s */%s\n", ind, "", name_text(c, name, sizeof(name), raw),
+				       flag ? FLAG_MARK : "");
 			}
 			if (flag)
 				c->flagged++;
@@ -434,7 +455,9 @@ static void print_graph(struct ctx *c)
 			printf("              |  ");
 			if (gc->depth > 0)
 				printf("%*s", (gc->depth + 1) * 2, "");
-			printf("/* %s */\n", text);
+			printf("/* ");
+			put_event_text(c, text);
+			printf(" */\n");
 		}
 	}
 	free(g);
@@ -454,9 +477,9 @@ static void print_stats(struct ctx *c)
 	}
 }
 
-static void print_status(struct vms_ftrace *ft, bool json)
+static void print_status(const struct cli_target *t, struct vms_ftrace *ft)
 {
-	if (json) {
+	if (t->json) {
 		struct json_object *o = json_object_new_object(), *a = json_object_new_array();
 		json_object_object_add(o, "instance", json_object_new_string(ft->instance));
 		json_object_object_add(o, "tracer", json_object_new_string(ft->tracer));
@@ -480,10 +503,14 @@ static void print_status(struct vms_ftrace *ft, bool json)
 		json_object_put(o);
 		return;
 	}
+	char inst[VMS_ESCAPE_PS_SIZE(sizeof(ft->instance))];
+	char tracer[VMS_ESCAPE_PS_SIZE(sizeof(ft->tracer))];
 	printf("instance: %s\ntracer: %s\nrecording: %s (record_disabled 0x%x, buffer_disabled %d)\n",
-	       ft->instance[0] ? ft->instance : "(global)", ft->tracer,
+	       ft->instance[0] ? cli_text(t, inst, sizeof(inst), ft->instance, VMS_ESCAPE_PS)
+			       : "(global)",
+	       cli_text(t, tracer, sizeof(tracer), ft->tracer, VMS_ESCAPE_PS),
 	       ft->recording ? "on" : "off", ft->record_disabled, ft->buffer_disabled);
-	struct ctx c = { .ft = ft };
+	struct ctx c = { .t = t, .ft = ft };
 	print_stats(&c);
 }
 
@@ -539,7 +566,7 @@ static int follow(struct cli_target *t, const char *instance, double interval)
 			fprintf(stderr, "%s: poll: %zu data pages read, %zu unchanged (header only)\n",
 				t->prog, nread, reused);
 		}
-		struct ctx c = { .k = t->kernel, .ft = &ft, .pr = pr };
+		struct ctx c = { .t = t, .k = t->kernel, .ft = &ft, .pr = pr };
 		struct vms_error *ce = vms_ftrace_comms_load(t->kernel, &c.comms);
 		if (ce)
 			vms_error_free(ce);
@@ -720,9 +747,9 @@ int cmd_ftrace(int argc, char **argv)
 		return rc;
 	}
 	if (stats) {
-		print_status(&ft, t.json);
+		print_status(&t, &ft);
 	} else {
-		struct ctx c = { .k = t.kernel, .ft = &ft, .cpu_width = 1 };
+		struct ctx c = { .t = &t, .k = t.kernel, .ft = &ft, .cpu_width = 1 };
 		struct vms_error *e2 = vms_ftrace_comms_load(t.kernel, &c.comms);
 		if (e2) {
 			fprintf(stderr, "%s: warning: saved cmdlines: %s\n", t.prog, e2->message);

@@ -90,8 +90,12 @@ int cmd_info(int argc, char **argv)
 	} else {
 		printf("%-18s %s (%s, %llu MiB)\n", "source", t.src->path, t.src->kind,
 		       (unsigned long long)(vms_source_phys_size(t.src) >> 20));
-		printf("%-18s %s\n", "release", in->release);
-		printf("%-18s %s\n", "banner", banner);
+		/* Release and banner are the guest's strings: escaped as ps
+		 * shows names ('?'). */
+		char esc[VMS_ESCAPE_PS_SIZE(sizeof(in->banner))];
+		printf("%-18s %s\n", "release", cli_text(&t, esc, sizeof(esc), in->release,
+							   VMS_ESCAPE_PS));
+		printf("%-18s %s\n", "banner", cli_text(&t, esc, sizeof(esc), banner, VMS_ESCAPE_PS));
 		printf("%-18s %s (physical %s)\n", "_text", hex(b[0], in->text_vaddr),
 		       hex(b[1], in->text_paddr));
 		printf("%-18s virtual %s, physical %s\n", "KASLR offset",

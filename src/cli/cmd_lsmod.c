@@ -25,22 +25,26 @@ static void usage(FILE *out)
 enum { OUT_TABLE, OUT_PROC, OUT_JSON };
 
 struct ctx {
+	const struct cli_target *t;
 	int mode;
 	bool header;
 };
 
 /* /proc/modules: "a,b," or "-", plus "[permanent]," as print_unload_info()
  * writes it; the table drops the trailing comma. */
-static void used_by(const struct vms_module *m, char *buf, size_t size, bool proc)
+static void used_by(const struct cli_target *t, const struct vms_module *m, char *buf,
+		    size_t size, bool proc)
 {
 	size_t n = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i <= m->nr_used_by; i++) {
+		char esc[VMS_ESCAPE_PS_SIZE(sizeof(m->name))];
 		const char *name = i < m->nr_used_by ? m->used_by[i]
 			: m->permanent ? "[permanent]" : NULL;
 		if (!name)
 			break;
-		int w = snprintf(buf + n, size - n, "%s,", name);
+		int w = snprintf(buf + n, size - n, "%s,", cli_text(t, esc, sizeof(esc), name,
+								     VMS_ESCAPE_PS));
 		if (w < 0 || (size_t)w >= size - n)
 			break;
 		n += (size_t)w;
@@ -78,11 +82,14 @@ static int show(const struct vms_module *m, void *arg)
 		json_object_put(o);
 		return 0;
 	}
+	/* Module names are the guest's: escaped as ps shows names ('?'). */
+	char name[VMS_ESCAPE_PS_SIZE(sizeof(m->name))], taints[VMS_ESCAPE_PS_SIZE(sizeof(m->taints))];
+	const char *nm = cli_text(c->t, name, sizeof(name), m->name, VMS_ESCAPE_PS);
+	const char *tn = cli_text(c->t, taints, sizeof(taints), m->taints, VMS_ESCAPE_PS);
 	if (c->mode == OUT_PROC) {
-		used_by(m, users, sizeof(users), true);
-		printf("%s %llu %d %s %s %s%s%s\n", m->name, (unsigned long long)m->size,
-		       m->refcount, users, m->state_name, addr, m->taints[0] ? " " : "",
-		       m->taints);
+		used_by(c->t, m, users, sizeof(users), true);
+		printf("%s %llu %d %s %s %s%s%s\n", nm, (unsigned long long)m->size,
+		       m->refcount, users, m->state_name, addr, tn[0] ? " " : "", tn);
 		return 0;
 	}
 	if (!c->header) {
@@ -90,16 +97,16 @@ static int show(const struct vms_module *m, void *arg)
 		       "Address", "Used by");
 		c->header = true;
 	}
-	used_by(m, users, sizeof(users), false);
-	printf("%-24s %8llu %5d  %-9s %-18s %s%s%s\n", m->name, (unsigned long long)m->size,
-	       m->refcount, m->state_name, addr, users, m->taints[0] ? " " : "", m->taints);
+	used_by(c->t, m, users, sizeof(users), false);
+	printf("%-24s %8llu %5d  %-9s %-18s %s%s%s\n", nm, (unsigned long long)m->size,
+	       m->refcount, m->state_name, addr, users, tn[0] ? " " : "", tn);
 	return 0;
 }
 
 int cmd_lsmod(int argc, char **argv)
 {
 	struct cli_target t = { .prog = "vmsight lsmod" };
-	struct ctx c = { .mode = OUT_TABLE };
+	struct ctx c = { .t = &t, .mode = OUT_TABLE };
 	static const struct option opts[] = {
 		{ "proc", no_argument, NULL, 'p' },
 		{ 0 }

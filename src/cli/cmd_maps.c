@@ -30,6 +30,18 @@ struct ctx {
 	bool header;
 };
 
+/* "== PID n (comm)" before a process's first line.  Names and paths are
+ * the guest's: escaped as ps and ls show them ('?'). */
+static void header(struct ctx *c)
+{
+	char comm[VMS_ESCAPE_PS_SIZE(sizeof(c->task->comm))];
+	if (c->header)
+		return;
+	printf("== PID %d (%s)\n", c->task->tgid,
+	       cli_text(c->t, comm, sizeof(comm), c->task->comm, VMS_ESCAPE_PS));
+	c->header = true;
+}
+
 static int print_vma(const struct vms_vma *v, void *arg)
 {
 	struct ctx *c = arg;
@@ -53,16 +65,15 @@ static int print_vma(const struct vms_vma *v, void *arg)
 		json_object_put(o);
 		return 0;
 	}
-	if (!c->header) {
-		printf("== PID %d (%s)\n", c->task->tgid, c->task->comm);
-		c->header = true;
-	}
+	header(c);
 	int n = printf("%08llx-%08llx %s %08llx %02x:%02x %llu ",
 		       (unsigned long long)v->start, (unsigned long long)v->end, v->perms,
 		       (unsigned long long)(v->pgoff << 12), v->dev_major, v->dev_minor,
 		       (unsigned long long)v->inode);
-	if (v->name[0])
-		printf("%*s%s", n < 73 ? 73 - n : 0, "", v->name);
+	if (v->name[0]) {
+		printf("%*s", n < 73 ? 73 - n : 0, "");
+		cli_text_put(c->t, v->name, strlen(v->name), VMS_ESCAPE_PS);
+	}
 	putchar('\n');
 	return 0;
 }
@@ -81,11 +92,10 @@ static int print_fd(const struct vms_fd *f, void *arg)
 		json_object_put(o);
 		return 0;
 	}
-	if (!c->header) {
-		printf("== PID %d (%s)\n", c->task->tgid, c->task->comm);
-		c->header = true;
-	}
-	printf("%5d -> %s\n", f->fd, f->path);
+	header(c);
+	printf("%5d -> ", f->fd);
+	cli_text_put(c->t, f->path, strlen(f->path), VMS_ESCAPE_PS);
+	putchar('\n');
 	return 0;
 }
 

@@ -126,17 +126,22 @@ int cmd_ps(int argc, char **argv)
 	}
 	for (size_t i = 0; i < tv.n; i++) {
 		const struct vms_task *p = &tv.v[i];
+		char comm[VMS_ESCAPE_PS_SIZE(sizeof(p->comm))];
 		if (!tasksel_match(&sel, p->tgid))
 			continue;
-		if (t.json)
+		if (t.json) {
 			print_json(p);
-		else if (threads)
+			continue;
+		}
+		/* The name is the guest's: escaped as ps shows it. */
+		const char *name = cli_text(&t, comm, sizeof(comm), p->comm, VMS_ESCAPE_PS);
+		if (threads)
 			printf("%7d %7d %7d %c %6u %s%s%s\n", p->tgid, p->pid, p->ppid,
-			       p->state, p->euid, p->kthread ? "[" : "", p->comm,
+			       p->state, p->euid, p->kthread ? "[" : "", name,
 			       p->kthread ? "]" : "");
 		else
 			printf("%7d %7d %c %6u %4u %s%s%s\n", p->tgid, p->ppid, p->state,
-			       p->euid, p->nr_threads, p->kthread ? "[" : "", p->comm,
+			       p->euid, p->nr_threads, p->kthread ? "[" : "", name,
 			       p->kthread ? "]" : "");
 	}
 	int rc = cli_walk_status(&t, &res, tv.oom, "task(s)");

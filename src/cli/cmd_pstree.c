@@ -57,14 +57,16 @@ static size_t find(const struct tree *tr, int32_t pid)
 	return lo < tr->n && tr->v[lo].tgid == pid ? lo : (size_t)-1;
 }
 
-static void print_node(const struct tree *tr, size_t i, char *prefix, size_t plen,
-		       bool last, bool root, bool ascii, int depth)
+static void print_node(const struct cli_target *ct, const struct tree *tr, size_t i,
+		       char *prefix, size_t plen, bool last, bool root, bool ascii, int depth)
 {
 	const struct vms_task *t = &tr->v[i];
+	char comm[VMS_ESCAPE_PS_SIZE(sizeof(t->comm))];
 	if (!root)
 		printf("%s%s", prefix, ascii ? (last ? "`-- " : "|-- ")
 					     : (last ? "└── " : "├── "));
-	printf("%s%s%s(%d)\n", t->kthread ? "[" : "", t->comm, t->kthread ? "]" : "",
+	printf("%s%s%s(%d)\n", t->kthread ? "[" : "",
+	       cli_text(ct, comm, sizeof(comm), t->comm, VMS_ESCAPE_PS), t->kthread ? "]" : "",
 	       t->tgid);
 	if (depth > 512)
 		return;
@@ -79,7 +81,7 @@ static void print_node(const struct tree *tr, size_t i, char *prefix, size_t ple
 		add = sl;
 	}
 	for (size_t c = tr->first[i]; c != (size_t)-1; c = tr->next[c])
-		print_node(tr, c, prefix, plen + add, tr->next[c] == (size_t)-1, false,
+		print_node(ct, tr, c, prefix, plen + add, tr->next[c] == (size_t)-1, false,
 			   ascii, depth + 1);
 	prefix[plen] = '\0';
 }
@@ -174,14 +176,14 @@ int cmd_pstree(int argc, char **argv)
 		} else if (arr) {
 			json_object_array_add(arr, json_node(&tr, r, 0));
 		} else {
-			print_node(&tr, r, prefix, 0, true, true, ascii, 0);
+			print_node(&t, &tr, r, prefix, 0, true, true, ascii, 0);
 		}
 	} else {
 		for (size_t r = roots; r != (size_t)-1; r = tr.next[r]) {
 			if (arr)
 				json_object_array_add(arr, json_node(&tr, r, 0));
 			else
-				print_node(&tr, r, prefix, 0, true, true, ascii, 0);
+				print_node(&t, &tr, r, prefix, 0, true, true, ascii, 0);
 		}
 	}
 	if (arr) {

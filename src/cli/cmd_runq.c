@@ -27,6 +27,7 @@ static void usage(FILE *out)
 }
 
 struct state {
+	const struct cli_target *t;
 	bool json;
 	const char *prog;
 	struct vms_rq_task *v;  /* the current CPU's tasks */
@@ -206,8 +207,11 @@ static void table_cpu(struct state *s, const struct vms_runqueue *r)
 			       r->rt_runtime / 1e6);
 		printf("\n");
 	}
+	/* Task names are the guest's: escaped as ps shows them. */
+	char comm[VMS_ESCAPE_PS_SIZE(sizeof(r->curr_comm))];
 	if (r->curr_need_resched)
-		printf("  reschedule pending: %s is about to give up the CPU\n", r->curr_comm);
+		printf("  reschedule pending: %s is about to give up the CPU\n",
+		       cli_text(s->t, comm, sizeof(comm), r->curr_comm, VMS_ESCAPE_PS));
 	if (r->has_fair_server && (r->fair_server.queued || r->fair_server.running)) {
 		const struct vms_dl_server *S = &r->fair_server;
 		printf("  fair server: %s%s%s, runtime left %.3f ms\n",
@@ -227,7 +231,8 @@ static void table_cpu(struct state *s, const struct vms_runqueue *r)
 					t->sched_class == VMS_SCHED_DL))
 			snprintf(dl, sizeof(dl), "%llu", (unsigned long long)t->deadline);
 		printf("  %1s %7d %7d %-16s %-5s %4d %4d %5u %16s %16s %c%s%s\n",
-		       t->current ? ">" : "", t->tgid, t->pid, t->comm,
+		       t->current ? ">" : "", t->tgid, t->pid,
+		       cli_text(s->t, comm, sizeof(comm), t->comm, VMS_ESCAPE_PS),
 		       vms_sched_class_name(t->sched_class), t->prio, t->nice,
 		       t->rt_priority, vr, dl, t->state, t->delayed ? " (delayed dequeue)" : "",
 		       t->rt_throttled ? " (RT throttled)" : "");
@@ -272,7 +277,7 @@ int cmd_runq(int argc, char **argv)
 	}
 	if (!cli_target_open(&t, argv[optind]))
 		return EXIT_ERROR;
-	struct state s = { .json = t.json, .prog = t.prog };
+	struct state s = { .t = &t, .json = t.json, .prog = t.prog };
 	struct vms_walk_result res;
 	struct vms_error *err = vms_linux_for_each_runqueue(t.kernel, per_cpu, collect,
 							     &s, &res);

@@ -82,6 +82,7 @@ struct app {
 	struct vms_policy_rules rules;
 	struct vms_actuator *act;
 	bool dry_run, json;
+	bool raw;                     /* --raw: guest text unescaped */
 	FILE *log;
 	const char *prog;
 	unsigned long samples, changes, torn;
@@ -118,6 +119,16 @@ static void iso_time(char *buf, size_t n)
 	gmtime_r(&ts.tv_sec, &tm);
 	size_t w = strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf + w, n - w, ".%03ldZ", ts.tv_nsec / 1000000);
+}
+
+/* Text for people: guest task names reach the decisions' reasons, escaped
+ * as ps shows names ('?') unless --raw (docs/output.md). */
+static void put_text(const struct app *a, const char *s)
+{
+	if (a->raw)
+		fputs(s, stdout);
+	else
+		vms_text_fwrite(stdout, s, strlen(s), VMS_ESCAPE_PS);
 }
 
 /* One log record: JSON Lines to --log (and stdout with --json), a line for
@@ -161,17 +172,29 @@ static void log_event(struct app *a, const struct guest *g, int vcpu, const char
 	if (a->json) {
 		puts(js);
 	} else {
-		printf("%s %s", when, g->name);
+		printf("%s ", when);
+		put_text(a, g->name);
 		if (vcpu >= 0)
 			printf(" vCPU %d (tid %d)", vcpu, g->vcpu[vcpu].tid);
 		printf(": %s", event);
-		if (d)
-			printf(" %s [%s]", vms_level_name(d->level), d->reason);
-		if (c && c->tid)
-			printf(" %s %s -> %s%s", c->what, c->old_value, c->new_value,
-			       a->dry_run ? " (dry run)" : "");
-		if (detail)
-			printf(" %s", detail);
+		if (d) {
+			printf(" %s [", vms_level_name(d->level));
+			put_text(a, d->reason);
+			printf("]");
+		}
+		if (c && c->tid) {
+			printf(" ");
+			put_text(a, c->what);
+			printf(" ");
+			put_text(a, c->old_value);
+			printf(" -> ");
+			put_text(a, c->new_value);
+			printf("%s", a->dry_run ? " (dry run)" : "");
+		}
+		if (detail) {
+			printf(" ");
+			put_text(a, detail);
+		}
 		printf("\n");
 	}
 	fflush(stdout);
@@ -463,6 +486,7 @@ int cmd_sched(int argc, char **argv)
 		}
 	}
 	a.json = common.json;
+	a.raw = common.raw;
 	if (restore) {
 		if (optind != argc) {
 			usage(stderr);

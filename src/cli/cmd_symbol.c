@@ -88,13 +88,20 @@ int cmd_symbol(int argc, char **argv)
 				json_object_object_add(o, "module", json_object_new_string(s->module));
 			puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 			json_object_put(o);
-		} else if (is_addr) {
-			printf("%s  %s+0x%llx%s%s%s\n", q, s->name, (unsigned long long)off,
-			       s->module ? " [" : "", s->module ? s->module : "",
-			       s->module ? "]" : "");
-		} else {
-			printf("%016llx %c %s\n", (unsigned long long)s->addr, s->type, s->name);
+			continue;
 		}
+		/* Names and the type letter come from the guest's kallsyms and
+		 * module tables: escaped as ps shows names ('?'). */
+		char name[1024], mod[VMS_ESCAPE_PS_SIZE(64)], type[2] = { s->type, 0 }, tbuf[2];
+		const char *nm = cli_text(&t, name, sizeof(name), s->name, VMS_ESCAPE_PS);
+		const char *tp = cli_text(&t, tbuf, sizeof(tbuf), type, VMS_ESCAPE_PS);
+		if (is_addr)
+			printf("%s  %s+0x%llx%s%s%s\n", q, nm, (unsigned long long)off,
+			       s->module ? " [" : "",
+			       s->module ? cli_text(&t, mod, sizeof(mod), s->module, VMS_ESCAPE_PS) : "",
+			       s->module ? "]" : "");
+		else
+			printf("%016llx %s %s\n", (unsigned long long)s->addr, tp[0] ? tp : "?", nm);
 	}
 	cli_target_close(&t);
 	return rc;

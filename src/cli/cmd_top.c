@@ -74,17 +74,17 @@ struct app {
 	double delay;
 	const char *prog;
 	int verbose;
+	bool raw;
 };
 
-/* Guest text goes to a terminal: control bytes become '?', as ps shows. */
-static void printable(char *dst, size_t n, const char *src)
+/* Guest text goes to a terminal: escaped as ps shows names (control
+ * characters and invalid UTF-8 as '?'), unless --raw (docs/output.md). */
+static void printable(const struct guest *g, char *dst, size_t n, const char *src)
 {
-	size_t i = 0;
-	for (; src[i] && i + 1 < n; i++) {
-		unsigned char c = (unsigned char)src[i];
-		dst[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-	}
-	dst[i] = '\0';
+	if (g->t.raw)
+		snprintf(dst, n, "%s", src);
+	else
+		vms_text_str(dst, n, src, VMS_ESCAPE_PS);
 }
 
 static struct vms_error *guest_start(struct app *a, struct guest *g)
@@ -104,6 +104,7 @@ static struct guest *guest_open(struct app *a, const char *spec, const char *nam
 	snprintf(g->spec, sizeof(g->spec), "%s", spec);
 	g->t.prog = a->prog;
 	g->t.verbose = a->verbose;
+	g->t.raw = a->raw;
 	g->host_pid = pid ? pid : vms_host_pid_for_spec(NULL, spec);
 	if (name && *name) {
 		snprintf(g->name, sizeof(g->name), "%s", name);
@@ -215,10 +216,11 @@ static void cpu_line(char *l, size_t n, const char *label, const struct vms_top_
 
 static void render_header(const struct guest *g, const struct view *v, line_fn out, void *arg)
 {
-	char l[1024], name[128];
-	printable(name, sizeof(name), g->name);
+	char l[1024], name[128], error[sizeof(g->error)];
+	printable(g, name, sizeof(name), g->name);
 	if (g->gone || !g->snap) {
-		snprintf(l, sizeof(l), "guest %s (%.200s): [gone] %.200s", name, g->spec, g->error);
+		printable(g, error, sizeof(error), g->error);
+		snprintf(l, sizeof(l), "guest %s (%.200s): [gone] %.200s", name, g->spec, error);
 		out(arg, l, true);
 		return;
 	}
@@ -289,7 +291,7 @@ static void render_tasks(const struct guest *g, size_t max_rows, line_fn out, vo
 		char pr[16], tm[24], comm[64];
 		fmt_pr(pr, sizeof(pr), t->prio);
 		fmt_time(tm, sizeof(tm), t->time_ns);
-		printable(comm, sizeof(comm), t->comm);
+		printable(g, comm, sizeof(comm), t->comm);
 		snprintf(l, sizeof(l), "%7d %-6u %3s %3d %8llu %7llu %c %5.1f %9s %s%s", t->pid,
 			 t->uid, pr, t->nice, (unsigned long long)t->virt_kb,
 			 (unsigned long long)t->rss_kb, t->state, t->cpu_percent, tm, comm,
@@ -306,10 +308,11 @@ static void render_all(const struct app *a, line_fn out, void *arg)
 	out(arg, l, true);
 	for (size_t i = 0; i < a->n; i++) {
 		const struct guest *g = a->g[i];
-		char name[128];
-		printable(name, sizeof(name), g->name);
+		char name[128], error[sizeof(g->error)];
+		printable(g, name, sizeof(name), g->name);
 		if (g->gone || !g->snap) {
-			snprintf(l, sizeof(l), "%-24.24s %7d [gone] %s", name, g->host_pid, g->error);
+			printable(g, error, sizeof(error), g->error);
+			snprintf(l, sizeof(l), "%-24.24s %7d [gone] %s", name, g->host_pid, error);
 			out(arg, l, false);
 			continue;
 		}
@@ -320,7 +323,7 @@ static void render_all(const struct app *a, line_fn out, void *arg)
 				best = &s->tasks[j];
 		char comm[64] = "-";
 		if (best)
-			printable(comm, sizeof(comm), best->comm);
+			printable(g, comm, sizeof(comm), best->comm);
 		snprintf(l, sizeof(l), "%-24.24s %7d %6.2f %6u %6.1f %5u %8llu %8.1f %7zu %s %.1f%%",
 			 name, g->host_pid, s->load[0], s->nr_tasks,
 			 100.0 - s->cpu_total.idle, s->sys.nr_cpus_online,
@@ -645,6 +648,7 @@ int cmd_top(int argc, char **argv)
 	}
 	a.json = common.json;
 	a.verbose = common.verbose;
+	a.raw = common.raw;
 	if ((optind == argc) == !a.discover) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -16,10 +16,13 @@ static void usage(FILE *out)
 		CLI_COMMON_USAGE);
 }
 
+/* Member names come from the guest's BTF: escaped as ps shows names. */
 static void print_member(void *arg, const struct vms_member *m)
 {
-	(void)arg;
-	const char *mn = m->name[0] ? m->name : "(anonymous)";
+	const struct cli_target *t = arg;
+	char name[1024];
+	const char *mn = m->name[0] ? cli_text(t, name, sizeof(name), m->name, VMS_ESCAPE_PS)
+				    : "(anonymous)";
 	if (m->bit_size)
 		printf("\t%-32s /* offset %llu bit %llu, %u bits */\n", mn,
 		       (unsigned long long)(m->bit_offset / 8),
@@ -36,15 +39,16 @@ static void no_member(void *arg, const struct vms_member *m)
 }
 
 /* BTF or DWARF (--vmlinux on a kernel without BTF): same output. */
-static struct vms_error *print_members(const struct vms_types *types,
-				       const char *name, size_t size)
+static struct vms_error *print_members(const struct cli_target *t,
+				       const struct vms_types *types, const char *name,
+				       size_t size)
 {
 	bool is_union = false;
 	struct vms_error *err = vms_types_members(types, name, &is_union, no_member, NULL);
 	if (err)
 		return err;
 	printf("%s %s {  /* size %zu */\n", is_union ? "union" : "struct", name, size);
-	err = vms_types_members(types, name, NULL, print_member, NULL);
+	err = vms_types_members(types, name, NULL, print_member, (void *)t);
 	printf("};\n");
 	return err;
 }
@@ -99,7 +103,7 @@ int cmd_type(int argc, char **argv)
 			rc = cli_fail(&t, err);
 		else if (t.json)
 			printf("{\"struct\":\"%s\",\"size\":%zu}\n", name, size);
-		else if ((err = print_members(types, name, size)))
+		else if ((err = print_members(&t, types, name, size)))
 			rc = cli_fail(&t, err);
 	}
 	cli_target_close(&t);

@@ -13,6 +13,7 @@ enum {
 	OPT_SYSTEM_MAP,
 	OPT_VMLINUX,
 	OPT_WRITE,
+	OPT_RAW,
 };
 
 static const struct option common_opts[] = {
@@ -21,6 +22,8 @@ static const struct option common_opts[] = {
 	{ "system-map", required_argument, NULL, OPT_SYSTEM_MAP },
 	{ "vmlinux", required_argument, NULL, OPT_VMLINUX },
 	{ "write", no_argument, NULL, OPT_WRITE },
+	{ "raw", no_argument, NULL, OPT_RAW },
+	{ "noescape", no_argument, NULL, OPT_RAW },
 	{ "help", no_argument, NULL, 'h' },
 };
 
@@ -44,15 +47,43 @@ int cli_getopt(struct cli_target *t, int argc, char **argv,
 		case OPT_SYSTEM_MAP: t->system_map = optarg; continue;
 		case OPT_VMLINUX: t->vmlinux = optarg; continue;
 		case OPT_WRITE: t->write = true; continue;
+		case OPT_RAW: t->raw = true; continue;
 		default: return c;
 		}
 	}
 }
 
+const char *cli_text(const struct cli_target *t, char *buf, size_t size, const char *s,
+		     enum vms_escape style)
+{
+	if (t->raw)
+		return s ? s : "";
+	return vms_text_str(buf, size, s, style);
+}
+
+void cli_text_put(const struct cli_target *t, const char *s, size_t len, enum vms_escape style)
+{
+	if (t->raw)
+		fwrite(s, 1, len, stdout);
+	else
+		vms_text_fwrite(stdout, s, len, style);
+}
+
+/* "vmsight CMD: @pre@msg\n" on stderr: messages name guest objects, so
+ * they are escaped as names are (unless --raw). */
+static void message(const struct cli_target *t, const char *pre, const char *msg)
+{
+	fprintf(stderr, "%s: %s", t->prog, pre);
+	if (t->raw)
+		fputs(msg, stderr);
+	else
+		vms_text_fwrite(stderr, msg, strlen(msg), VMS_ESCAPE_PS);
+	fputc('\n', stderr);
+}
+
 int cli_fail(const struct cli_target *t, struct vms_error *err)
 {
-	fprintf(stderr, "%s: %s\n", t->prog,
-		err->message[0] ? err->message : vms_error_code_name(err->code));
+	message(t, "", err->message[0] ? err->message : vms_error_code_name(err->code));
 	vms_error_free(err);
 	return EXIT_ERROR;
 }
@@ -62,9 +93,9 @@ static void log_cb(void *arg, enum vms_log_level level, const char *msg)
 	struct cli_target *t = arg;
 	if (level == VMS_LOG_WARN) {
 		t->warnings++;
-		fprintf(stderr, "%s: warning: %s\n", t->prog, msg);
+		message(t, "warning: ", msg);
 	} else if (t->verbose) {
-		fprintf(stderr, "%s: %s\n", t->prog, msg);
+		message(t, "", msg);
 	}
 }
 
@@ -160,8 +191,10 @@ int cli_walk_status(const struct cli_target *t, const struct vms_walk_result *re
 		return EXIT_ERROR;
 	}
 	if (res->truncated) {
-		fprintf(stderr, "%s: listed %zu %s before the walk stopped: %s\n",
-			t->prog, res->count, what, res->reason);
+		char pre[128];
+		snprintf(pre, sizeof(pre), "listed %zu %s before the walk stopped: ", res->count,
+			 what);
+		message(t, pre, res->reason);
 		return EXIT_PARTIAL;
 	}
 	return EXIT_OK;

@@ -11,11 +11,14 @@
 #include <vmsight/linux.h>
 #include <vmsight/source.h>
 
+#include "util/text.h"
+
 struct cli_target {
 	const char *prog;      /* "vmsight ps" */
 	int verbose;
 	bool json;
 	bool write;            /* --write: allow writing guest memory */
+	bool raw;              /* --raw: guest text printed unescaped (docs/output.md) */
 	const char *system_map;/* --system-map FILE */
 	const char *vmlinux;   /* --vmlinux FILE (DWARF) */
 	unsigned warnings;     /* warnings logged so far */
@@ -24,10 +27,13 @@ struct cli_target {
 };
 
 /* Common options, accepted by every guest-reading command:
- *   --json, -v/--verbose, --system-map FILE, --vmlinux FILE, --write
+ *   --json, -v/--verbose, --system-map FILE, --vmlinux FILE, --write,
+ *   --raw (also spelt --noescape)
  * and the usage text describing them. */
 #define CLI_COMMON_USAGE \
 	"  --json              machine-readable output (JSON Lines for lists)\n" \
+	"  --raw, --noescape   print guest text as its bytes are, control characters\n" \
+	"                      included (default: escaped, see docs/output.md)\n" \
 	"  -v, --verbose       show the discovery steps on stderr\n" \
 	"  --system-map FILE   use (and check against) this System.map\n" \
 	"  --vmlinux FILE      use this vmlinux's DWARF types and symbols\n"
@@ -40,6 +46,16 @@ struct cli_target {
  */
 int cli_getopt(struct cli_target *t, int argc, char **argv,
 	       const char *shortopts, const struct option *opts);
+
+/*
+ * Guest text for people (docs/output.md): @s escaped in @style into @buf
+ * (@size bytes: VMS_ESCAPE_PS_SIZE/VMS_ESCAPE_HEX_SIZE of the source's size
+ * always fit), or @s itself with --raw.  For printf arguments.
+ */
+const char *cli_text(const struct cli_target *t, char *buf, size_t size, const char *s,
+		     enum vms_escape style);
+/* The same for @len bytes at @s (any length, NULs included), to stdout. */
+void cli_text_put(const struct cli_target *t, const char *s, size_t len, enum vms_escape style);
 
 /* Print "vmsight CMD: message" for @err on stderr, free it, return EXIT_ERROR. */
 int cli_fail(const struct cli_target *t, struct vms_error *err);

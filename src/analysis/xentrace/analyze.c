@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/text.h"
 #include "xt_priv.h"
 
 #define XT_BUF_SIZE (64 * 1024)
@@ -177,8 +178,11 @@ static struct vms_error *load_symbols(struct vms_xt_analyzer *a, const char *pat
 			if (!n) { err = &vms_error_nomem; break; }
 			a->syms = n;
 		}
-		char *name = strndup(end, len);
+		/* Printed in reports: a symbol file made from a guest's
+		 * kallsyms is guest text, escaped as ps shows names. */
+		char *name = malloc(VMS_ESCAPE_PS_SIZE(len));
 		if (!name) { err = &vms_error_nomem; break; }
+		vms_text_escape(name, VMS_ESCAPE_PS_SIZE(len), end, len, VMS_ESCAPE_PS);
 		a->syms[a->n_syms].addr = addr;
 		a->syms[a->n_syms++].name = name;
 	}
