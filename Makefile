@@ -9,9 +9,11 @@
 
 CC      ?= cc
 SAN     ?= 0
-PKGS    := libbpf libelf libdw json-c libtraceevent
+# libmicrohttpd (the exporter's HTTP server), yaml-0.1 (its --web.config.file)
+# and libcrypt (bcrypt for basic auth) serve `vmsight exporter`.
+PKGS    := libbpf libelf libdw json-c libtraceevent libmicrohttpd yaml-0.1 libcrypt
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -ldw -lz -ljson-c -ltraceevent)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -ldw -lz -ljson-c -ltraceevent -lmicrohttpd -lyaml -lcrypt)
 # Xen (the xen:DOMID source) is optional: built when libxen-dev is there,
 # unless XEN=0.  src/memory/xen.c says "built without Xen support" otherwise.
 XEN_PKGS := xencontrol xenforeignmemory xenguest xentoollog

@@ -30,5 +30,6 @@ int cmd_ftrace(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_sched(int argc, char **argv);
+int cmd_exporter(int argc, char **argv);
 
 #endif

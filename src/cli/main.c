@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{ "runq", cmd_runq, "per-CPU runqueues: current task, queued fair and RT tasks" },
 	{ "top", cmd_top, "a live top of guests, with the host's view of their vCPUs" },
 	{ "sched", cmd_sched, "steer the host scheduler by what each guest's vCPUs run" },
+	{ "exporter", cmd_exporter, "a Prometheus exporter: every guest's figures on /metrics" },
 	{ "lsmod", cmd_lsmod, "loaded kernel modules" },
 	{ "check", cmd_check, "rootkit checks: hooks and hidden modules and processes" },
 	{ "dmesg", cmd_dmesg, "the kernel log from the printk ring buffer" },
