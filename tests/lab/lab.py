@@ -536,6 +536,13 @@ zparent &
 ZPARENT=$!
 longcmd &
 LONGCMD=$!
+# Stop stopme only once it runs as itself: a SIGSTOP between fork and exec
+# leaves a stopped copy of this shell instead (seen on a loaded host).
+i=0
+while [ $i -lt 100 ] && [ "$(cat /proc/$STOPME/comm 2>/dev/null)" != stopme ]; do
+  sleep 0.1
+  i=$((i+1))
+done
 kill -STOP $STOPME
 
 # settle: wait (max ~20 s) until every part of the workload is in place
@@ -545,6 +552,7 @@ while [ $i -lt 100 ]; do
   [ "$(ls /proc/$THREADS/task 2>/dev/null | wc -l)" -ge 5 ] || ok=0
   pidof tree-d >/dev/null || ok=0
   grep -q '^State:.*T' /proc/$STOPME/status 2>/dev/null || ok=0
+  [ "$(cat /proc/$STOPME/comm 2>/dev/null)" = stopme ] || ok=0
   [ "$(tr '\0' '\n' < /proc/$LONGCMD/cmdline 2>/dev/null | wc -l)" -gt 1 ] || ok=0
   grep -qs '^State:.*Z' /proc/[0-9]*/status || ok=0
   [ $ok = 1 ] && break
