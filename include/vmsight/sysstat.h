@@ -20,7 +20,10 @@ extern "C" {
 
 struct vms_sysstat {
 	/* Time since boot: (jiffies_64 - INITIAL_JIFFIES) / HZ, HZ from
-	 * tick_nsec.  Advances in ticks; /proc/uptime agrees to a tick. */
+	 * tick_nsec, or a CPU's latest idle entry when later (NO_HZ stops
+	 * jiffies while all CPUs sleep).  /proc/uptime agrees to a tick on a
+	 * busy guest; on a guest paused while idle, it is the last moment the
+	 * guest recorded. */
 	uint64_t uptime_ns;
 	uint64_t jiffies;            /* jiffies_64 as read */
 	unsigned hz;                 /* CONFIG_HZ, inferred */

@@ -140,6 +140,22 @@ static struct vms_error *infer_hz(struct vms_kernel *k, unsigned *hz)
 	return NULL;
 }
 
+/* The latest tick_cpu_sched.idle_entrytime of any CPU, 0 if unknown. */
+static uint64_t latest_idle_entry(struct vms_kernel *k, unsigned nr_cpus)
+{
+	uint64_t sym, ts, latest = 0, v;
+	struct vms_field f;
+	if (!vms_ok(vms_kernel_symbol(k, "tick_cpu_sched", &sym)) ||
+	    !vms_ok(vms_kernel_field(k, "tick_sched", "idle_entrytime", &f)) || f.size != 8)
+		return 0;
+	for (unsigned cpu = 0; cpu < nr_cpus && cpu < 8192; cpu++)
+		if (vms_ok(vms_kernel_percpu(k, cpu, sym, &ts)) &&
+		    vms_ok(vms_kernel_read_u64(k, ts + f.offset, &v)) && (int64_t)v > 0 &&
+		    v > latest)
+			latest = v;
+	return latest;
+}
+
 struct vms_error *vms_linux_sysstat(struct vms_kernel *k, struct vms_sysstat *out)
 {
 	struct vms_error *err;
@@ -159,6 +175,13 @@ struct vms_error *vms_linux_sysstat(struct vms_kernel *k, struct vms_sysstat *ou
 			(unsigned long long)out->jiffies, (unsigned long long)initial, out->hz);
 	uint64_t j = out->jiffies - initial;
 	out->uptime_ns = j / out->hz * NSEC_PER_SEC + j % out->hz * NSEC_PER_SEC / out->hz;
+	/* With NO_HZ, jiffies stop while every CPU sleeps: a guest paused idle
+	 * reads seconds behind its /proc/uptime.  The latest moment it recorded
+	 * is then a CPU's idle entry (CLOCK_MONOTONIC, which is boot time in a
+	 * guest that never suspended). */
+	uint64_t latest = latest_idle_entry(k, in->nr_cpu_ids);
+	if (latest > out->uptime_ns)
+		out->uptime_ns = latest;
 
 	uint64_t a;
 	if ((err = vms_kernel_symbol(k, "avenrun", &a)))
