@@ -56,6 +56,7 @@ struct guest {
 	int host_pid;
 	bool gone;
 	bool live;             /* a source that changes (else: one snapshot) */
+	unsigned long frames;  /* refreshes read */
 	char error[256];
 };
 
@@ -155,6 +156,7 @@ static void guest_refresh(struct guest *g)
 		return;
 	}
 	g->snap = s;
+	g->frames++;
 	/* The RAM file of an exited QEMU stays mapped: its process says. */
 	if (s->host.gone) {
 		snprintf(g->error, sizeof(g->error), "QEMU process %d exited", g->host_pid);
@@ -227,7 +229,8 @@ static void render_header(const struct guest *g, const struct view *v, line_fn o
 	const struct vms_top_snapshot *s = g->snap;
 	uint64_t up = s->sys.uptime_ns / 1000000000ull;
 	snprintf(l, sizeof(l), "guest %s (%.300s)%s", name, g->spec,
-		 g->live ? "" : "  [snapshot]");
+		 !g->live ? "  [snapshot]" :
+		 g->frames > 1 && s->interval_s == 0 ? "  [its clock stood still: paused]" : "");
 	out(arg, l, true);
 	snprintf(l, sizeof(l), "top - up %llu days, %2llu:%02llu:%02llu, load average: %.2f, %.2f, %.2f",
 		 (unsigned long long)(up / 86400), (unsigned long long)(up / 3600 % 24),

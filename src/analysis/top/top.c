@@ -140,9 +140,12 @@ static void cpu_split(const struct vms_cpu_times *a, const struct vms_cpu_times 
 	       iow = D(iowait), irq = D(irq), sirq = D(softirq), steal = D(steal);
 #undef D
 	double sum = user + nice + sys + idle + iow + irq + sirq + steal;
+	unsigned cpu = out->cpu;
+	memset(out, 0, sizeof(*out));
+	out->cpu = cpu;
 	out->online = b->online;
 	if (sum <= 0) {
-		out->idle = 100;
+		out->idle = 100;   /* no time passed (a paused guest) */
 		return;
 	}
 	out->user = 100 * user / sum;
