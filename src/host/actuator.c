@@ -2,7 +2,7 @@
 /*
  * Actuators: host scheduler settings of vCPU threads, always undoable.
  * Before a thread is first changed, what it had is written to the state
- * file (atomically: write, fsync, rename), so that a run killed with
+ * file (atomically: write, rename), so that a run killed with
  * SIGKILL can be undone by vms_actuator_restore_state().  A thread is
  * recognised across runs by tid plus start time, so a reused tid is left
  * alone.
@@ -182,7 +182,10 @@ static struct vms_error *save_state(struct vms_actuator *a)
 		err = errno_error("create state file", tmp);
 	} else {
 		const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
-		if (write(fd, s, strlen(s)) < 0 || write(fd, "\n", 1) < 0 || fsync(fd) < 0)
+		/* No fsync: the file must outlive this process (kill -9), which the
+		 * page cache ensures; a host crash resets the settings anyway,
+		 * and the sampling loop must not wait on the disk. */
+		if (write(fd, s, strlen(s)) < 0 || write(fd, "\n", 1) < 0)
 			err = errno_error("write state file", tmp);
 		close(fd);
 		if (!err && rename(tmp, a->o.state_file) < 0)
