@@ -14,6 +14,8 @@
 
 #include <vmsight/prom.h>
 
+#include "util/text.h"
+
 #define MAX_LABELS 16          /* per sample, writer side */
 #define MAX_NAME 128           /* metric and label names, writer side */
 #define PARSE_MAX_LINE (64 * 1024)
@@ -66,44 +68,10 @@ bool vms_prom_valid_label_name(const char *name)
 
 /* ---- UTF-8 ---- */
 
-/* Length of the valid UTF-8 sequence at @s (RFC 3629: no overlong forms,
- * no surrogates, nothing above U+10FFFF), 0 if there is none. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	if (c < 0x80)
-		return 1;
-	size_t len;
-	unsigned char lo = 0x80, hi = 0xbf;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else {
-		return 0;
-	}
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
 static bool valid_utf8(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n;) {
-		size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+		size_t k = vms_utf8_seq((const unsigned char *)s + i, n - i, NULL);
 		if (!k)
 			return false;
 		i += k;
@@ -122,7 +90,7 @@ size_t vms_prom_clean_value(char *dst, size_t size, const char *src, size_t len,
 	size_t o = 0;
 	for (size_t i = 0; i < len;) {
 		const unsigned char *p = (const unsigned char *)src + i;
-		size_t k = utf8_seq(p, len - i);
+		size_t k = vms_utf8_seq(p, len - i, NULL);
 		const char *emit = (const char *)p;
 		size_t elen = k;
 		if (!k || (k == 1 && ((p[0] < 0x20 && p[0] != '\t' && p[0] != '\n') ||

@@ -9,15 +9,15 @@
 /* The longest output of one unit: a 3-byte character escaped as \xNN. */
 #define UNIT_MAX 12
 
-/*
- * The length (2-4) of the well-formed UTF-8 sequence at @s (at most @n
- * bytes), its code point in *@cp; 0 when @s[0] does not start one
- * (Unicode 15, table 3-7: no overlong forms, no surrogates, <= U+10FFFF).
- */
-static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
+size_t vms_utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
 {
 	unsigned char c = s[0];
 	size_t len;
+	if (c < 0x80) {
+		if (cp)
+			*cp = c;
+		return 1;
+	}
 	unsigned char lo = 0x80, hi = 0xbf;  /* the second byte's range */
 	if (c >= 0xc2 && c <= 0xdf) {
 		len = 2;
@@ -44,7 +44,8 @@ static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
 	uint32_t v = c & (0x7f >> len);
 	for (size_t i = 1; i < len; i++)
 		v = v << 6 | (s[i] & 0x3f);
-	*cp = v;
+	if (cp)
+		*cp = v;
 	return len;
 }
 
@@ -95,7 +96,7 @@ static size_t unit(const unsigned char *s, size_t n, enum vms_escape style, char
 		return 1;
 	}
 	uint32_t cp;
-	size_t len = utf8_seq(s, n, &cp);
+	size_t len = vms_utf8_seq(s, n, &cp);
 	if (!len) {
 		*olen = replace(s, 1, style, out);
 		return 1;

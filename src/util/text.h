@@ -22,7 +22,16 @@
 #define VMSIGHT_UTIL_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+
+/*
+ * The length (1-4) of the well-formed UTF-8 sequence at @s (at most @n > 0
+ * bytes), its code point in *@cp (may be NULL); 0 when @s[0] does not start
+ * one (Unicode 15, table 3-7: no overlong forms, no surrogates, nothing
+ * above U+10FFFF).
+ */
+size_t vms_utf8_seq(const unsigned char *s, size_t n, uint32_t *cp);
 
 enum vms_escape {
 	/* As procps ps shows names: every replaced byte becomes '?'.  The
