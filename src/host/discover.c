@@ -39,7 +39,7 @@ static struct vms_error *each_qemu(const char *root, qemu_fn *fn, void *ctx)
 		if (n <= 0 || (size_t)n >= sizeof(path))
 			continue;
 		size_t len = 0;
-		char *cmd = host_read_file(path, HOST_MAX_CMDLINE, &len);
+		char *cmd = vms_read_file(path, HOST_MAX_CMDLINE, &len);
 		if (!cmd) {
 			if (errno == ENOMEM) {
 				err = &vms_error_nomem;

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util/readfile.h"
+
 /* Caps on what is read from procfs: a hostile or odd process must not make
  * us allocate without bound. */
 #define HOST_MAX_CMDLINE (1u << 20)   /* bytes of /proc/PID/cmdline */
@@ -21,9 +23,6 @@
 /* @procfs, or "/proc" when NULL or empty. */
 const char *host_procfs(const char *procfs);
 
-/* The whole of file @path, at most @max bytes, NUL-terminated (*@len bytes
- * before the NUL), malloc'ed; NULL with errno set when it cannot be read. */
-char *host_read_file(const char *path, size_t max, size_t *len);
 
 /* @src into @dst of @size bytes, cut to fit. */
 void host_copy(char *dst, size_t size, const char *src);

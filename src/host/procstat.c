@@ -137,7 +137,7 @@ static char *read_small(const char *dir, const char *name, size_t max)
 		errno = ENAMETOOLONG;
 		return NULL;
 	}
-	return host_read_file(path, max, &len);
+	return vms_read_file(path, max, &len);
 }
 
 /* "CPU 3/KVM" -> 3; -1 for any other name. */
@@ -318,7 +318,7 @@ struct vms_error *vms_host_proc_read(const char *procfs, int pid,
 	char path[HOST_MAX_PATH];
 	size_t len = 0;
 	char *cmd = join(path, sizeof(path), pdir, "cmdline")
-		? host_read_file(path, HOST_MAX_CMDLINE, &len) : NULL;
+		? vms_read_file(path, HOST_MAX_CMDLINE, &len) : NULL;
 	if (cmd && host_is_qemu(root, pid, cmd, len)) {
 		struct host_qemu_args *a = malloc(sizeof(*a));
 		if (a) {

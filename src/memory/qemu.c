@@ -27,6 +27,7 @@
 #include <json-c/json.h>
 
 #include "memory/sources.h"
+#include "util/readfile.h"
 
 #define FOUR_GIB (4ULL << 30)
 #define CACHE_PAGES 256
@@ -120,49 +121,6 @@ static const struct vms_source_ops qemu_ops = {
 	.read = qemu_read,
 	.destroy = qemu_destroy,
 };
-
-/* Whole file (up to @max bytes) of a /proc file; NULL + errno on failure. */
-static char *read_proc(const char *path, size_t max, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap + 1);
-	while (buf) {
-		if (n == cap) {
-			if (cap >= max)
-				break;
-			char *b = realloc(buf, 2 * cap + 1);
-			if (!b) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = b;
-			cap *= 2;
-		}
-		ssize_t r = read(fd, buf + n, cap - n);
-		if (r < 0) {
-			int e = errno;
-			free(buf);
-			close(fd);
-			errno = e;
-			return NULL;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (!buf) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	buf[n] = 0;
-	*len = n;
-	return buf;
-}
 
 /* QEMU size syntax: a number with an optional K/M/G/T suffix; @unit when
  * there is none.  0 on error. */
@@ -459,7 +417,7 @@ struct vms_error *vms_qemu_open(const char *spec, pid_t pid,
 		goto fail;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	cmd = read_proc(path, MAX_CMDLINE, &len);
+	cmd = vms_read_file(path, MAX_CMDLINE, &len);
 	if (!cmd) {
 		err = vms_error_create(VMS_ERR_IO, "%s: cannot read %s: %s",
 				       spec, path, strerror(errno));
@@ -472,7 +430,7 @@ struct vms_error *vms_qemu_open(const char *spec, pid_t pid,
 		char comm[64] = "";
 		size_t cl;
 		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-		char *c = read_proc(path, 64, &cl);
+		char *c = vms_read_file(path, 64, &cl);
 		if (c) {
 			snprintf(comm, sizeof(comm), "%s", c);
 			comm[strcspn(comm, "\n")] = 0;
