@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include <vmsight/error.h>
+#include <vmsight/source.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -76,6 +77,17 @@ struct vms_error *vms_host_discover(const char *procfs, struct vms_host_guest **
  * memory-backend-file mem-path is it; "qemu:PID"; "qmp:SOCKET": the one with
  * that socket), 0 when none is found. */
 int vms_host_pid_for_spec(const char *procfs, const char *spec);
+
+/*
+ * The host thread of each of the @n vCPUs of QEMU process @pid into
+ * @tids[n] (0 where unknown): the QMP thread ids of @src (qmp:, libvirt:)
+ * when every vCPU has one, else QEMU's thread names ("CPU n/TCG").  The
+ * QEMU -name goes to @name (may be NULL).  VMS_ERR_NOT_FOUND, saying how
+ * to get them, when no vCPU thread is found.
+ */
+struct vms_error *vms_host_vcpu_threads(const char *procfs, int pid,
+					const struct vms_source *src, int *tids, unsigned n,
+					char *name, size_t name_size);
 
 #ifdef __cplusplus
 }

@@ -201,48 +201,29 @@ static void log_event(struct app *a, const struct guest *g, int vcpu, const char
 	json_object_put(o);
 }
 
-/* The host thread of each vCPU, from QEMU's thread names. */
+/* The host thread of each vCPU. */
 static bool map_vcpus(struct app *a, struct guest *g)
 {
-	struct vms_host_proc p;
-	struct vms_error *err = vms_host_proc_read(NULL, g->pid, &p);
+	int *tids = calloc(g->nr_cpus, sizeof(*tids));
+	char name[sizeof(g->name)] = "";
+	struct vms_error *err = tids ? vms_host_vcpu_threads(NULL, g->pid, g->t.src, tids,
+							     g->nr_cpus, name, sizeof(name))
+				     : &vms_error_nomem;
 	if (err) {
 		fprintf(stderr, "%s: %s: %s\n", a->prog, g->spec, err->message);
 		vms_error_free(err);
+		free(tids);
 		return false;
 	}
-	if (p.name[0])
-		snprintf(g->name, sizeof(g->name), "%s", p.name);
-	size_t found = 0;
-	/* qmp: and libvirt: sources know each vCPU's thread from QMP (in
-	 * cpu-index order; used only when every vCPU answered). */
-	const struct vms_source *src = g->t.src;
-	bool all = src->cpus && src->nr_cpus == g->nr_cpus;
-	for (size_t i = 0; all && i < src->nr_cpus; i++)
-		all = src->cpus[i].thread_id > 0;
-	for (size_t i = 0; all && i < src->nr_cpus; i++, found++)
-		g->vcpu[i].tid = src->cpus[i].thread_id;
-	if (found) {
-		vms_host_proc_free(&p);
-		return true;
-	}
-	for (size_t i = 0; i < p.nr_threads; i++) {
-		int v = p.threads[i].vcpu;
-		if (v >= 0 && (unsigned)v < g->nr_cpus && !g->vcpu[v].tid) {
-			g->vcpu[v].tid = p.threads[i].tid;
-			found++;
-		}
-	}
-	vms_host_proc_free(&p);
-	if (!found) {
-		fprintf(stderr, "%s: %s: QEMU process %d has no threads named 'CPU n/TCG' or "
-			"'CPU n/KVM': start it with -name NAME,debug-threads=on, or name it as "
-			"qmp:SOCKET (QMP query-cpus-fast gives the threads)\n", a->prog,
-			g->spec, g->pid);
-		return false;
-	}
+	if (name[0])
+		snprintf(g->name, sizeof(g->name), "%s", name);
+	for (unsigned i = 0; i < g->nr_cpus; i++)
+		g->vcpu[i].tid = tids[i];
+	free(tids);
 	return true;
 }
+
+static void guest_close(struct guest *g);
 
 static struct guest *guest_open(struct app *a, const char *spec, int verbose)
 {
@@ -286,13 +267,7 @@ static struct guest *guest_open(struct app *a, const char *spec, int verbose)
 	g->jiffies_seen = mono();
 	return g;
 fail:
-	vms_policy_free(g->policy);
-	vms_sampler_free(g->sampler);
-	free(g->samples);
-	free(g->dec);
-	free(g->vcpu);
-	cli_target_close(&g->t);
-	free(g);
+	guest_close(g);
 	return NULL;
 }
 
