@@ -290,6 +290,16 @@ struct vms_error *vms_prom_add(struct vms_prom_set *s, size_t fam,
 	return NULL;
 }
 
+/* Bytes of samples family @fi holds over all @n sets. */
+static size_t family_len(const struct vms_prom_set *const *sets, size_t n, size_t fi)
+{
+	size_t body = 0;
+	for (size_t i = 0; i < n; i++)
+		if (sets[i])
+			body += sets[i]->f[fi].len;
+	return body;
+}
+
 struct vms_error *vms_prom_render(const struct vms_prom_set *const *sets, size_t n,
 				  char **out, size_t *len)
 {
@@ -308,10 +318,7 @@ struct vms_error *vms_prom_render(const struct vms_prom_set *const *sets, size_t
 	}
 	size_t total = 1;
 	for (size_t fi = 0; first && fi < first->nfams; fi++) {
-		size_t body = 0;
-		for (size_t i = 0; i < n; i++)
-			if (sets[i])
-				body += sets[i]->f[fi].len;
+		size_t body = family_len(sets, n, fi);
 		if (!body)
 			continue;
 		const struct vms_prom_family *F = &first->fams[fi];
@@ -321,11 +328,7 @@ struct vms_error *vms_prom_render(const struct vms_prom_set *const *sets, size_t
 	if (!buf)
 		return &vms_error_nomem;
 	for (size_t fi = 0; first && fi < first->nfams; fi++) {
-		size_t body = 0;
-		for (size_t i = 0; i < n; i++)
-			if (sets[i])
-				body += sets[i]->f[fi].len;
-		if (!body)
+		if (!family_len(sets, n, fi))
 			continue;
 		const struct vms_prom_family *F = &first->fams[fi];
 		o += sprintf(o, "# HELP %s ", F->name);
