@@ -52,9 +52,15 @@ BENCH_BINS:= $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(BUILD)/tools/%)
 LIB       := $(BUILD)/libvmsight.a
 CLI       := $(BUILD)/vmsight
+# Unit tests that also run inside a lab guest (busybox, no shared
+# libraries): linked statically, normal build only.
+STATIC_TESTS := test_actuator
+ifneq ($(SAN),1)
+STATIC_BINS := $(STATIC_TESTS:%=$(BUILD)/tests/static/%)
+endif
 
 .PHONY: all lib cli tests test test-xen unit-tests demo fuzz bench clean deps install-deps check-deps
-all: $(CLI) $(TEST_BINS) $(TOOL_BINS)
+all: $(CLI) $(TEST_BINS) $(TOOL_BINS) $(STATIC_BINS)
 
 lib: $(LIB)
 cli: $(CLI)
@@ -74,6 +80,10 @@ $(CLI): $(CLI_OBJS) $(LIB)
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/tests/static/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -static -o $@ $< $(LIB) $(LDFLAGS) -ljson-c -lpthread
 
 $(BUILD)/tools/%: tools/%.c $(LIB)
 	@mkdir -p $(dir $@)

@@ -60,7 +60,7 @@ void vms_policy_update(struct vms_policy *p, const struct vms_cpu_sample *s, uns
 /* ---- actuators (src/host/actuator.c) ---- */
 
 enum vms_actuator_kind {
-	VMS_ACT_AUTO,       /* cgroup v1 cpu when writable, else nice */
+	VMS_ACT_AUTO,       /* cgroup v1 cpu when writable, else cgroup v2 with cpu, else nice */
 	VMS_ACT_NICE,       /* setpriority() per thread: boost -10, demote +10 */
 	VMS_ACT_CGROUP_V1,  /* a cpu cgroup per vCPU thread below its own, cpu.shares */
 	VMS_ACT_CGROUP_V2,  /* threaded cgroups, cpu.weight (needs the v2 cpu controller) */
@@ -77,13 +77,15 @@ struct vms_actuator_options {
 	const char *state_file;     /* where every change is recorded before it is made */
 	int boost_nice, demote_nice;        /* default -10, 10 */
 	unsigned boost_shares, demote_shares;  /* cgroup1: default 8192, 128 (the floor) */
+	unsigned boost_weight, demote_weight;  /* cgroup2 cpu.weight: default 800, 12 */
+	bool demote_idle;           /* demote with SCHED_IDLE (nice) or cpu.idle 1 (cgroups) */
 	bool dry_run;               /* decide and report, write nothing */
 };
 
 /* What one set() did (or would do, with dry_run). */
 struct vms_change {
 	int tid;
-	char what[32];              /* "nice", "cpu.shares" */
+	char what[32];              /* "nice", "cpu.shares", "cpu.weight", "cpu.idle" */
 	char old_value[32], new_value[32];
 	char where[640];            /* the thread or cgroup file */
 };

@@ -35,7 +35,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: vmsight sched [--boost GLOB]... [--boost-cgroup GLOB]... [--demote GLOB]...\n"
 		"                     [--keep-idle] [--per-vm] [--interval MS] [--hysteresis N]\n"
-		"                     [--actuator auto|nice|cgroup1|cgroup2] [--dry-run]\n"
+		"                     [--actuator auto|nice|cgroup1|cgroup2] [--demote-idle] [--dry-run]\n"
 		"                     [--log FILE] [--duration SECS] [--state FILE] GUEST...\n"
 		"       vmsight sched --restore [--state FILE]\n"
 		"Steer each vCPU thread by what the guest runs on that vCPU: boost a vCPU\n"
@@ -51,6 +51,8 @@ static void usage(FILE *out)
 		"  --interval MS   sampling interval (default 50)\n"
 		"  --duration SECS stop after SECS (default: until SIGINT/SIGTERM)\n"
 		"  --dry-run       decide and print, change nothing\n"
+		"  --demote-idle   demote with SCHED_IDLE (nice) or cpu.idle 1 (cgroups) instead of\n"
+		"                  nice +10 / a low share (no floor: a demoted vCPU runs only when idle)\n"
 		CLI_COMMON_USAGE
 		"Exit status: 0 ok (settings restored), 2 error, 64 usage.\n");
 }
@@ -377,7 +379,7 @@ int cmd_sched(int argc, char **argv)
 {
 	enum { OPT_BOOST = 0x2000, OPT_BOOST_CG, OPT_DEMOTE, OPT_PER_VM, OPT_INTERVAL,
 	       OPT_ACT, OPT_DRY, OPT_LOG, OPT_DURATION, OPT_RESTORE, OPT_STATE,
-	       OPT_KEEP_IDLE, OPT_HYST };
+	       OPT_KEEP_IDLE, OPT_HYST, OPT_DEMOTE_IDLE };
 	static const struct option opts[] = {
 		{ "boost", required_argument, NULL, OPT_BOOST },
 		{ "boost-cgroup", required_argument, NULL, OPT_BOOST_CG },
@@ -388,6 +390,7 @@ int cmd_sched(int argc, char **argv)
 		{ "hysteresis", required_argument, NULL, OPT_HYST },
 		{ "actuator", required_argument, NULL, OPT_ACT },
 		{ "dry-run", no_argument, NULL, OPT_DRY },
+		{ "demote-idle", no_argument, NULL, OPT_DEMOTE_IDLE },
 		{ "log", required_argument, NULL, OPT_LOG },
 		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "restore", no_argument, NULL, OPT_RESTORE },
@@ -446,6 +449,7 @@ int cmd_sched(int argc, char **argv)
 			}
 			break;
 		case OPT_DRY: a.dry_run = true; break;
+		case OPT_DEMOTE_IDLE: ao.demote_idle = true; break;
 		case OPT_LOG: log_path = optarg; break;
 		case OPT_DURATION:
 			duration = strtod(optarg, &end);
