@@ -57,6 +57,31 @@ void vms_policy_free(struct vms_policy *p);
 void vms_policy_update(struct vms_policy *p, const struct vms_cpu_sample *s, unsigned n,
 		       struct vms_policy_decision *out);
 
+/* ---- the rules file (src/analysis/sched/rules.c) ---- */
+
+/* Rules for many guests: a YAML file with "defaults:" and "guests:" (a list
+ * of mappings with "guest: SPEC" and the keys boost, boost_cgroup, demote
+ * (a glob or a list), keep_idle, per_vm, hysteresis).  The file's default
+ * globs add to @base's (the command line's, may be NULL); its keep_idle,
+ * per_vm and hysteresis apply unless @base sets them (hysteresis 0: unset).
+ * A guest's own keys replace the defaults' for it.  Errors name the file
+ * (@name) and line. */
+struct vms_sched_rules;
+
+struct vms_error *vms_sched_rules_parse(const char *text, size_t len, const char *name,
+					const struct vms_policy_rules *base,
+					struct vms_sched_rules **ret);
+struct vms_error *vms_sched_rules_load(const char *path, const struct vms_policy_rules *base,
+				       struct vms_sched_rules **ret);
+/* The guests the file lists, in its order. */
+size_t vms_sched_rules_nr_guests(const struct vms_sched_rules *r);
+const char *vms_sched_rules_guest(const struct vms_sched_rules *r, size_t i);
+/* The rules for guest @spec: its own entry, else the defaults.  Valid until
+ * vms_sched_rules_free(). */
+const struct vms_policy_rules *vms_sched_rules_for(const struct vms_sched_rules *r,
+						   const char *spec);
+void vms_sched_rules_free(struct vms_sched_rules *r);
+
 /* ---- actuators (src/host/actuator.c) ---- */
 
 enum vms_actuator_kind {

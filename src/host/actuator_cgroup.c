@@ -28,6 +28,17 @@
 
 #include "actuator_priv.h"
 
+/* @src into @out, or false when it does not fit: a cut path is another
+ * cgroup. */
+static bool copy_path(char *out, size_t n, const char *src)
+{
+	size_t len = strlen(src);
+	if (len >= n)
+		return false;
+	memcpy(out, src, len + 1);
+	return true;
+}
+
 /* The thread's cgroup path for the cpu controller (v1), or in the unified
  * hierarchy ("0::PATH", v2), relative to its mount. */
 static bool thread_cgroup(int pid, int tid, bool v2, char *out, size_t n)
@@ -45,17 +56,14 @@ static bool thread_cgroup(int pid, int tid, bool v2, char *out, size_t n)
 			continue;
 		*c2 = '\0';
 		if (v2) {
-			if (c1 == line + 1 && line[0] == '0' && c2 == c1 + 1) {
-				snprintf(out, n, "%s", c2 + 1);
-				found = true;
-			}
+			if (c1 == line + 1 && line[0] == '0' && c2 == c1 + 1)
+				found = copy_path(out, n, c2 + 1);
 			continue;
 		}
 		char *save = NULL;
 		for (char *tok = strtok_r(c1 + 1, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
 			if (!strcmp(tok, "cpu")) {
-				snprintf(out, n, "%s", c2 + 1);
-				found = true;
+				found = copy_path(out, n, c2 + 1);
 				break;
 			}
 	}
