@@ -251,28 +251,28 @@ static void add(struct vms_prom_set *s, size_t fam, double v, size_t n, ...)
 
 static void self_metrics(struct app *a, struct vms_prom_set *s, size_t nguests)
 {
-	add(s, M_EXPORTER_GUESTS, (double)nguests, 0);
-	add(s, M_EXPORTER_START, a->start_wall, 0);
+	add(s, VMS_M_EXPORTER_GUESTS, (double)nguests, 0);
+	add(s, VMS_M_EXPORTER_START, a->start_wall, 0);
 	for (size_t i = 0; i < NR_CODES; i++) {
 		char code[8];
 		snprintf(code, sizeof(code), "%u", codes[i]);
-		add(s, M_EXPORTER_REQUESTS, (double)atomic_load(&a->requests[i]), 1, "code", code);
+		add(s, VMS_M_EXPORTER_REQUESTS, (double)atomic_load(&a->requests[i]), 1, "code", code);
 	}
 	if (a->discover) {
-		add(s, M_EXPORTER_DISCOVERY_RUNS, (double)atomic_load(&a->discovery_runs), 0);
-		add(s, M_EXPORTER_DISCOVERY_ERRORS, (double)atomic_load(&a->discovery_errors), 0);
+		add(s, VMS_M_EXPORTER_DISCOVERY_RUNS, (double)atomic_load(&a->discovery_runs), 0);
+		add(s, VMS_M_EXPORTER_DISCOVERY_ERRORS, (double)atomic_load(&a->discovery_errors), 0);
 	}
 	struct rusage ru;
 	if (!getrusage(RUSAGE_SELF, &ru))
-		add(s, M_PROCESS_CPU, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+		add(s, VMS_M_PROCESS_CPU, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 			ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, 0);
 	FILE *f = fopen("/proc/self/statm", "r");
 	unsigned long vsz, rss;
 	if (f) {
 		if (fscanf(f, "%lu %lu", &vsz, &rss) == 2) {
 			double page = (double)sysconf(_SC_PAGESIZE);
-			add(s, M_PROCESS_RSS, rss * page, 0);
-			add(s, M_PROCESS_VSZ, vsz * page, 0);
+			add(s, VMS_M_PROCESS_RSS, rss * page, 0);
+			add(s, VMS_M_PROCESS_VSZ, vsz * page, 0);
 		}
 		fclose(f);
 	}
@@ -283,28 +283,28 @@ static void self_metrics(struct app *a, struct vms_prom_set *s, size_t nguests)
 		while ((e = readdir(d)) && nfd < 1000000)
 			nfd += e->d_name[0] != '.';
 		closedir(d);
-		add(s, M_PROCESS_FDS, nfd ? (double)(nfd - 1) : 0, 0);   /* less the DIR's own */
+		add(s, VMS_M_PROCESS_FDS, nfd ? (double)(nfd - 1) : 0, 0);   /* less the DIR's own */
 	}
-	add(s, M_PROCESS_START, a->start_wall, 0);
+	add(s, VMS_M_PROCESS_START, a->start_wall, 0);
 }
 
 static void guest_status(struct vms_prom_set *s, const struct seen_guest *v)
 {
 	const char *label = v->g->label;
 	bool up = v->open && v->up && !v->timed_out && v->snap;
-	add(s, M_GUEST_UP, up, 1, "guest", label);
-	add(s, M_GUEST_SCRAPE_ERROR, !up, 1, "guest", label);
-	add(s, M_SCRAPE_DURATION, v->duration, 1, "guest", label);
-	add(s, M_SCRAPE_SUCCESS, v->up && !v->timed_out, 1, "guest", label);
-	add(s, M_GUEST_DISCOVERY, v->discovery, 1, "guest", label);
+	add(s, VMS_M_GUEST_UP, up, 1, "guest", label);
+	add(s, VMS_M_GUEST_SCRAPE_ERROR, !up, 1, "guest", label);
+	add(s, VMS_M_SCRAPE_DURATION, v->duration, 1, "guest", label);
+	add(s, VMS_M_SCRAPE_SUCCESS, v->up && !v->timed_out, 1, "guest", label);
+	add(s, VMS_M_GUEST_DISCOVERY, v->discovery, 1, "guest", label);
 	if (v->last_success > 0)
-		add(s, M_GUEST_LAST_COLLECTION, v->last_success, 1, "guest", label);
-	add(s, M_GUEST_COLLECTIONS, (double)v->collections, 1, "guest", label);
-	add(s, M_GUEST_COLLECTION_ERRORS, (double)v->errors, 1, "guest", label);
-	add(s, M_GUEST_TIMEOUTS, (double)v->timeouts, 1, "guest", label);
-	add(s, M_GUEST_WARNINGS, (double)v->warnings, 1, "guest", label);
-	add(s, M_GUEST_SAMPLES_DROPPED, (double)v->dropped, 1, "guest", label);
-	add(s, M_GUEST_INFO, 1, 2, "guest", label, "spec", v->g->spec);
+		add(s, VMS_M_GUEST_LAST_COLLECTION, v->last_success, 1, "guest", label);
+	add(s, VMS_M_GUEST_COLLECTIONS, (double)v->collections, 1, "guest", label);
+	add(s, VMS_M_GUEST_COLLECTION_ERRORS, (double)v->errors, 1, "guest", label);
+	add(s, VMS_M_GUEST_TIMEOUTS, (double)v->timeouts, 1, "guest", label);
+	add(s, VMS_M_GUEST_WARNINGS, (double)v->warnings, 1, "guest", label);
+	add(s, VMS_M_GUEST_SAMPLES_DROPPED, (double)v->dropped, 1, "guest", label);
+	add(s, VMS_M_GUEST_INFO, 1, 2, "guest", label, "spec", v->g->spec);
 }
 
 /* The exposition of every guest; NULL when out of memory. */
@@ -314,7 +314,7 @@ static char *metrics_text(struct app *a, size_t *len)
 	const struct vms_prom_set **sets = calloc(EXP_MAX_GUESTS + 1, sizeof(*sets));
 	struct vms_prom_set *st = NULL;
 	char *text = NULL;
-	if (!v || !sets || !vms_ok(vms_prom_set_new(exp_families, M_NR_FAMILIES, EXP_SET_BYTES, 0,
+	if (!v || !sets || !vms_ok(vms_prom_set_new(vms_guest_metric_families, VMS_M_NR_FAMILIES, EXP_SET_BYTES, 0,
 						     &st)))
 		goto out;
 	double now = exp_now();

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * vmsight exporter (cmd_exporter.c): the parts shared by the HTTP side
- * (cmd_exporter.c), the per-guest collectors (exporter_collect.c) and the
+ * (cmd_exporter.c), the per-guest collector threads (exporter_collect.c; the
+ * metrics themselves are the library's, vmsight/guest_metrics.h) and the
  * configuration file (exporter_config.c).
  */
 #ifndef VMSIGHT_CLI_EXPORTER_H
@@ -13,81 +14,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <vmsight/guest_metrics.h>
 #include <vmsight/prom.h>
 
 #define EXP_MAX_GUESTS 256
 #define EXP_SET_BYTES (1u << 20)      /* bound of one guest's metric text */
 #define EXP_MAX_TOP 20
 
-/* The metric families, in output order (exporter_collect.c: exp_families). */
-enum {
-	/* the exporter itself */
-	M_EXPORTER_GUESTS,
-	M_EXPORTER_START,
-	M_EXPORTER_REQUESTS,
-	M_EXPORTER_DISCOVERY_RUNS,
-	M_EXPORTER_DISCOVERY_ERRORS,
-	M_PROCESS_CPU,
-	M_PROCESS_RSS,
-	M_PROCESS_VSZ,
-	M_PROCESS_FDS,
-	M_PROCESS_START,
-	/* per guest: status (made at scrape time) */
-	M_GUEST_UP,
-	M_GUEST_SCRAPE_ERROR,
-	M_SCRAPE_DURATION,
-	M_SCRAPE_SUCCESS,
-	M_GUEST_DISCOVERY,
-	M_GUEST_LAST_COLLECTION,
-	M_GUEST_COLLECTIONS,
-	M_GUEST_COLLECTION_ERRORS,
-	M_GUEST_TIMEOUTS,
-	M_GUEST_WARNINGS,
-	M_GUEST_SAMPLES_DROPPED,
-	/* per guest: the collected snapshot */
-	M_SCRAPE_COLLECTOR_SUCCESS,
-	M_SCRAPE_COLLECTOR_DURATION,
-	M_GUEST_INFO,
-	M_GUEST_KERNEL_INFO,
-	M_GUEST_UPTIME,
-	M_GUEST_PROCESSES,
-	M_GUEST_THREADS,
-	M_GUEST_NR_RUNNING,
-	M_GUEST_CPUS_ONLINE,
-	M_GUEST_CPU_NR_RUNNING,
-	M_GUEST_LOAD1,
-	M_GUEST_LOAD5,
-	M_GUEST_LOAD15,
-	M_GUEST_MEM_TOTAL,
-	M_GUEST_MEM_FREE,
-	M_GUEST_MEM_AVAILABLE,
-	M_GUEST_MEM_CACHED,
-	M_GUEST_MEM_BUFFERS,
-	M_GUEST_MEM_SHMEM,
-	M_GUEST_MEM_SRECLAIMABLE,
-	M_GUEST_SWAP_TOTAL,
-	M_GUEST_SWAP_FREE,
-	M_GUEST_CPU_SECONDS,
-	M_GUEST_CPU_GUEST_SECONDS,
-	M_GUEST_MODULES,
-	M_GUEST_WALK_TRUNCATED,
-	M_GUEST_PROCESS_CPU,
-	M_GUEST_QEMU_CPU,
-	M_GUEST_QEMU_RSS,
-	M_GUEST_VCPU_CPU,
-	M_GUEST_VCPU_WAIT,
-	M_GUEST_FTRACE_RECORDING,
-	M_GUEST_FTRACE_INFO,
-	M_GUEST_FTRACE_ENTRIES,
-	M_GUEST_FTRACE_OVERRUN,
-	M_CHECK_FINDINGS,
-	M_CHECK_LAST_RUN,
-	M_CHECK_DURATION,
-	M_CHECK_SKIPPED,
-	M_NR_FAMILIES
-};
-
-extern const struct vms_prom_family exp_families[M_NR_FAMILIES];
 
 /* Settings shared by every collector. */
 struct exp_settings {
