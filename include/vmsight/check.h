@@ -26,7 +26,8 @@ enum {
 	VMS_CHECK_IDT      = 1 << 3,   /* idt_table */
 	VMS_CHECK_MODULES  = 1 << 4,   /* module kobjects, module-area vmap_areas */
 	VMS_CHECK_TASKS    = 1 << 5,   /* pid idr, runqueues, hiding marks */
-	VMS_CHECK_ALL      = (1 << 6) - 1,
+	VMS_CHECK_LISTS    = 1 << 6,   /* task, module, module kobject lists well formed */
+	VMS_CHECK_ALL      = (1 << 7) - 1,
 };
 
 enum vms_owner {
@@ -42,7 +43,8 @@ const char *vms_owner_name(enum vms_owner o);
 struct vms_finding {
 	const char *check;       /* "syscall-table", "x64_sys_call", "ftrace",
 				    "kprobe", "idt", "hidden-module",
-				    "hidden-process", "hiding-mark" */
+				    "hidden-process", "hiding-mark",
+				    "list-integrity" */
 	const char *technique;   /* one line, human readable */
 	char place[192];         /* the hooked place: symbol+0xoff, or what */
 	uint64_t place_addr;

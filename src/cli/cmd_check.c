@@ -17,10 +17,10 @@ static void usage(FILE *out)
 		"usage: vmsight check [--only LIST] [--json] [-v] SOURCE\n"
 		"Look for rootkit hooks and hidden objects in the guest's kernel memory:\n"
 		"syscall table and dispatcher, ftrace ops, kprobes, IDT, hidden modules\n"
-		"and hidden processes.  Each finding names the technique, the hooked\n"
-		"place, the hook's target and the owner of that memory.\n"
+		"and hidden processes, malformed task and module lists.  Each finding\n"
+		"names the technique, the place, the target and the owner of that memory.\n"
 		"  --only LIST    comma-separated subset of: syscalls, ftrace, kprobes,\n"
-		"                 idt, modules, tasks\n"
+		"                 idt, modules, tasks, lists\n"
 		CLI_COMMON_USAGE
 		"Exit status: 0 clean, 1 findings, 2 error (or a check could not be\n"
 		"completed on corrupt guest data and found nothing: a warning says why).\n");
@@ -32,6 +32,7 @@ static bool parse_only(const char *s, unsigned *which)
 		{ "syscalls", VMS_CHECK_SYSCALLS }, { "ftrace", VMS_CHECK_FTRACE },
 		{ "kprobes", VMS_CHECK_KPROBES }, { "idt", VMS_CHECK_IDT },
 		{ "modules", VMS_CHECK_MODULES }, { "tasks", VMS_CHECK_TASKS },
+		{ "lists", VMS_CHECK_LISTS },
 	};
 	*which = 0;
 	char buf[256];

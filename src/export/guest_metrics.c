@@ -366,6 +366,7 @@ static const struct {
 	{ VMS_CHECK_IDT, { "idt", NULL } },
 	{ VMS_CHECK_MODULES, { "hidden-module", NULL } },
 	{ VMS_CHECK_TASKS, { "hidden-process", "hiding-mark" } },
+	{ VMS_CHECK_LISTS, { "list-integrity", NULL } },
 };
 
 static void check_count(struct check_cache *c, const char *check, unsigned add)

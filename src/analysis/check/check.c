@@ -267,7 +267,7 @@ struct vms_error *vms_check_run(struct vms_kernel *k, unsigned which,
 
 	static void (*const checks[])(struct ck_ctx *) = {
 		ck_syscalls, ck_ftrace, ck_kprobes, ck_idt, ck_hidden_modules,
-		ck_hidden_tasks,
+		ck_hidden_tasks, ck_lists,
 	};
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]) && !c.stop; i++)
 		if (which & (1u << i))

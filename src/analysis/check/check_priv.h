@@ -71,5 +71,6 @@ void ck_kprobes(struct ck_ctx *c);
 void ck_idt(struct ck_ctx *c);
 void ck_hidden_modules(struct ck_ctx *c);
 void ck_hidden_tasks(struct ck_ctx *c);
+void ck_lists(struct ck_ctx *c);
 
 #endif

@@ -290,6 +290,7 @@ struct hidden_ctx {
 	struct vms_addrset reported;
 	struct vms_field t_pid, t_comm, t_flags;
 	size_t nreported;
+	const char *partial;      /* why the task list walk stopped early, or NULL */
 };
 
 static void report_hidden(struct hidden_ctx *h, uint64_t task, const char *where)
@@ -317,8 +318,12 @@ static void report_hidden(struct hidden_ctx *h, uint64_t task, const char *where
 	snprintf(f.place, sizeof(f.place), "pid %u (%s)", pid, comm);
 	snprintf(f.target_symbol, sizeof(f.target_symbol), "task_struct 0x%llx",
 		 (unsigned long long)task);
-	snprintf(f.detail, sizeof(f.detail), "found through %s but not on init_task.tasks",
-		 where);
+	if (h->partial)
+		snprintf(f.detail, sizeof(f.detail), "found through %s but not on init_task.tasks "
+			 "as far as it could be walked (%.120s)", where, h->partial);
+	else
+		snprintf(f.detail, sizeof(f.detail), "found through %s but not on init_task.tasks",
+			 where);
 	ck_report(c, &f);
 }
 
@@ -461,17 +466,25 @@ void ck_hidden_tasks(struct ck_ctx *c)
 		free(ts.v);
 		return;
 	}
-	if (wr.truncated || ts.oom) {
-		ck_truncate(c, "task list: %s", ts.oom ? "out of memory" : wr.reason);
+	if (ts.oom) {
+		ck_truncate(c, "task list: out of memory");
 		free(ts.v);
 		return;
+	}
+	/* A list that breaks off (a cycle, a bad link: list-integrity says
+	 * which) hides every task past the break from list walkers: compare
+	 * with what it did reach, and say so in each finding. */
+	char partial[sizeof(wr.reason)] = "";
+	if (wr.truncated) {
+		ck_truncate(c, "task list: %s", wr.reason);
+		snprintf(partial, sizeof(partial), "%s", wr.reason);
 	}
 	qsort(ts.v, ts.n, sizeof(*ts.v), cmp_u64);
 	c->res->checks_run++;
 	struct mark_ctx m = { c };
 	err = vms_linux_for_each_task(c->k, VMS_TASKS_THREADS, mark_task, &m, &wr);
 	vms_error_free(err);
-	struct hidden_ctx h = { .c = c, .listed = &ts };
+	struct hidden_ctx h = { .c = c, .listed = &ts, .partial = partial[0] ? partial : NULL };
 	vms_addrset_init(&h.reported);
 	if (ck_field(c, "task_struct", "pid", &h.t_pid) &&
 	    ck_field(c, "task_struct", "comm", &h.t_comm)) {
