@@ -24,13 +24,21 @@ struct vms_symbol {
 	char type;           /* nm-style letter: T t D d R r B b A ... */
 };
 
+/*
+ * A table indexes lazily: kallsyms stay compressed in the guest image and a
+ * name is expanded when a lookup needs it; the name index is built by the
+ * first lookup by name, the address order by the first lookup by address
+ * or in order.  Lookups therefore change hidden state: use a table (like
+ * the vms_kernel holding it) from one thread at a time.
+ */
 struct vms_symtab;
 
 struct vms_error *vms_symtab_create(struct vms_symtab **ret);
 void vms_symtab_destroy(struct vms_symtab *tab);
-/* Add a symbol; @name is copied.  Call vms_symtab_finish() before lookups.
- * Symbols may be added after a finish (module symbols): finish again; that
- * invalidates the struct vms_symbol pointers handed out before. */
+/* Add a symbol; @name is copied.  Lookups see the symbols added before the
+ * last vms_symtab_finish().  Symbols may be added after a finish (module
+ * symbols): finish again; an add invalidates the struct vms_symbol pointers
+ * handed out before. */
 struct vms_error *vms_symtab_add(struct vms_symtab *tab, uint64_t addr,
 				 char type, const char *name, size_t name_len,
 				 const char *module);
@@ -39,9 +47,12 @@ struct vms_error *vms_symtab_finish(struct vms_symtab *tab);
 size_t vms_symtab_count(const struct vms_symtab *tab);
 /* How many of the symbols carry a module name. */
 size_t vms_symtab_module_count(const struct vms_symtab *tab);
+/* Symbol @i: in address order (globals first at one address) when the table
+ * is finished, in the order of adding when symbols were added since. */
 const struct vms_symbol *vms_symtab_at(const struct vms_symtab *tab, size_t i);
 /* Exact name; the core kernel's symbol wins over a module's of the same
- * name, then a global (upper-case type) over a local. */
+ * name, then a global (upper-case type) over a local, then the lowest
+ * address. */
 const struct vms_symbol *vms_symtab_by_name(const struct vms_symtab *tab,
 					    const char *name);
 /* The symbol with the greatest address <= @addr, ignoring absolute ('A')

@@ -9,11 +9,25 @@
 #include "symbols/dwarf.h"
 #include "util/bytes.h"
 
-/* One of two backends: BTF (libbpf) or a vmlinux's DWARF (dwarf.c). */
+/* Struct/union name -> BTF id, filled as names are asked for: libbpf finds
+ * a name by walking every type, and the same few structures are asked
+ * for again and again (once per member). */
+#define NAME_CACHE_SLOTS 512
+#define NAME_CACHE_KEY 64
+
+struct name_slot {
+	char name[NAME_CACHE_KEY];
+	int32_t id;             /* < 0: not there */
+};
+
+/* One of two backends: BTF (libbpf) or a vmlinux's DWARF (dwarf.c).  The
+ * name cache is lazy state behind const pointers: a vms_types, like the
+ * vms_kernel holding it, is used by one thread at a time. */
 struct vms_types {
 	struct btf *btf;
 	size_t size;
 	struct vms_dwarf *dwarf;
+	struct name_slot *names;  /* NAME_CACHE_SLOTS, allocated on first use */
 };
 
 size_t vms_btf_blob_size(const uint8_t *d, size_t avail)
@@ -81,6 +95,7 @@ void vms_types_destroy(struct vms_types *types)
 		return;
 	btf__free(types->btf);
 	vms_dwarf_close(types->dwarf);
+	free(types->names);
 	free(types);
 }
 
@@ -118,12 +133,37 @@ uint32_t vms_types_count(const struct vms_types *types)
 	return btf__type_cnt(types->btf);
 }
 
-static int32_t find_composite(const struct btf *btf, const char *name)
+static int32_t find_composite_uncached(const struct btf *btf, const char *name)
 {
 	int32_t id = btf__find_by_name_kind(btf, name, BTF_KIND_STRUCT);
 	if (id < 0)
 		id = btf__find_by_name_kind(btf, name, BTF_KIND_UNION);
 	return id;
+}
+
+static int32_t find_composite(const struct vms_types *ctypes, const char *name)
+{
+	struct vms_types *types = (struct vms_types *)ctypes;  /* lazy state */
+	size_t n = strlen(name);
+	if (n >= NAME_CACHE_KEY)
+		return find_composite_uncached(types->btf, name);
+	if (!types->names &&
+	    !(types->names = calloc(NAME_CACHE_SLOTS, sizeof(*types->names))))
+		return find_composite_uncached(types->btf, name);
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)name[i]) * 16777619u;
+	for (unsigned probe = 0; probe < 8; probe++) {
+		struct name_slot *s = &types->names[(h + probe) % NAME_CACHE_SLOTS];
+		if (!s->name[0]) {
+			s->id = find_composite_uncached(types->btf, name);
+			memcpy(s->name, name, n + 1);
+			return s->id;
+		}
+		if (!strcmp(s->name, name))
+			return s->id;
+	}
+	return find_composite_uncached(types->btf, name);  /* crowded */
 }
 
 /* Strip typedefs and qualifiers. */
@@ -184,7 +224,7 @@ struct vms_error *vms_types_struct_size(const struct vms_types *types,
 {
 	if (types->dwarf)
 		return vms_dwarf_struct_size(types->dwarf, name, size);
-	int32_t id = find_composite(types->btf, name);
+	int32_t id = find_composite(types, name);
 	if (id < 0)
 		return vms_error_create(VMS_ERR_NOT_FOUND,
 			"struct %s not found in the kernel's BTF", name);
@@ -200,7 +240,7 @@ struct vms_error *vms_types_field(const struct vms_types *types,
 	if (types->dwarf)
 		return vms_dwarf_field(types->dwarf, name, path, out);
 	const struct btf *btf = types->btf;
-	int32_t id = find_composite(btf, name);
+	int32_t id = find_composite(types, name);
 	if (id < 0)
 		return vms_error_create(VMS_ERR_NOT_FOUND,
 			"struct %s not found in the kernel's BTF", name);
@@ -285,7 +325,7 @@ struct vms_error *vms_types_members(const struct vms_types *types,
 	if (types->dwarf)
 		return vms_dwarf_members(types->dwarf, name, is_union, fn, arg);
 	const struct btf *btf = types->btf;
-	int32_t id = find_composite(btf, name);
+	int32_t id = find_composite(types, name);
 	if (id < 0)
 		return vms_error_create(VMS_ERR_NOT_FOUND,
 			"struct %s not found in the kernel's BTF", name);

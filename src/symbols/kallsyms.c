@@ -12,15 +12,17 @@
  * table against the others (markers vs decoded names, sorted addresses).
  */
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <vmsight/symbols.h>
 
+#include "symbols/kallsyms.h"
 #include "util/bytes.h"
 
 #define MAX_TOKEN_LEN 256      /* bytes of one token, NUL excluded */
 #define MAX_ENTRY_LEN 1024     /* compressed bytes of one names entry */
-#define MAX_NAME_LEN 1024      /* expanded symbol name */
+#define MAX_NAME_LEN VMS_KSYMS_MAX_NAME  /* expanded symbol name */
 #define MAX_SYMS (1u << 24)
 #define MARKER_SCAN_BACK (8u << 20)
 
@@ -351,20 +353,204 @@ static bool find_offsets(const struct kimg *k, const struct tokens *t,
 	return false;
 }
 
-static size_t expand(const struct kimg *k, const struct tokens *t,
-		     size_t entry, size_t hdr, size_t len, char *out)
+/* The entry's header (1 or 2 length bytes) and length; checked when added. */
+static const uint8_t *entry_tokens(const struct vms_ksyms *ks, uint32_t entry,
+				   size_t *len)
 {
-	size_t n = 0;
+	const uint8_t *p = ks->img + ks->names + entry;
+	if (p[0] & 0x80) {
+		*len = (p[0] & 0x7fu) | ((size_t)p[1] << 7);
+		return p + 2;
+	}
+	*len = p[0];
+	return p + 1;
+}
+
+size_t vms_ksyms_expand(const struct vms_ksyms *ks, uint32_t entry, char *out)
+{
+	size_t len, n = 0;
+	const uint8_t *tok = entry_tokens(ks, entry, &len);
 	for (size_t i = 0; i < len; i++) {
-		uint8_t tok = k->p[entry + hdr + i];
-		size_t tl = t->len[tok];
+		size_t tl = ks->tok_len[tok[i]];
 		if (n + tl >= MAX_NAME_LEN)
 			tl = MAX_NAME_LEN - 1 - n;
-		memcpy(out + n, k->p + t->table + t->off[tok], tl);
+		memcpy(out + n, ks->img + ks->token_table + ks->tok_off[tok[i]], tl);
 		n += tl;
 	}
 	out[n] = '\0';
 	return n;
+}
+
+char vms_ksyms_first(const struct vms_ksyms *ks, uint32_t entry)
+{
+	size_t len;
+	const uint8_t *tok = entry_tokens(ks, entry, &len);
+	for (size_t i = 0; i < len; i++)
+		if (ks->tok_len[tok[i]])
+			return (char)ks->img[ks->token_table + ks->tok_off[tok[i]]];
+	return '\0';
+}
+
+uint64_t vms_ksyms_addr(const struct vms_ksyms *ks, uint32_t j, bool *absolute)
+{
+	int32_t off = (int32_t)vms_le32(ks->img + ks->offsets + 4 * (size_t)j);
+	if (ks->absolute_percpu) {
+		*absolute = off >= 0;
+		if (off >= 0)
+			return (uint64_t)off;
+		return ks->relative_base - 1 - (int64_t)off;
+	}
+	*absolute = false;
+	return ks->relative_base + (uint32_t)off;
+}
+
+/* Each token's share of the name hash (kallsyms.h), whole and without its
+ * first byte (the type letter, when the token starts a name). */
+struct tokhash {
+	uint64_t h[256], mul[256];
+	uint64_t h1[256], mul1[256];
+	size_t min_len, max_len;   /* of the 256 tokens */
+};
+
+static void tokhash_init(const struct kimg *k, const struct tokens *t,
+			 struct tokhash *th)
+{
+	th->min_len = 255;
+	th->max_len = 0;
+	for (int i = 0; i < 256; i++) {
+		if (t->len[i] < th->min_len)
+			th->min_len = t->len[i];
+		if (t->len[i] > th->max_len)
+			th->max_len = t->len[i];
+		const uint8_t *p = k->p + t->table + t->off[i];
+		uint64_t h = 0, m = 1, h1 = 0, m1 = 1;
+		for (size_t b = 0; b < t->len[i]; b++) {
+			h = h * VMS_SYMHASH_MUL + p[b];
+			m *= VMS_SYMHASH_MUL;
+			if (b) {
+				h1 = h1 * VMS_SYMHASH_MUL + p[b];
+				m1 *= VMS_SYMHASH_MUL;
+			}
+		}
+		th->h[i] = h;
+		th->mul[i] = m;
+		th->h1[i] = h1;
+		th->mul1[i] = m1;
+	}
+}
+
+/*
+ * Hash the name of an entry (type letter left out) without expanding it,
+ * and give its expanded length (type letter included), as expand would:
+ * the bytes past MAX_NAME_LEN - 1 are cut.
+ */
+static uint32_t hash_entry(const struct kimg *k, const struct tokens *t,
+			   const struct tokhash *th, size_t entry, size_t hdr,
+			   size_t len, size_t *n_out)
+{
+	uint64_t h = 0;
+	size_t n = 0;
+	const uint8_t *toks = k->p + entry + hdr;
+	if (th->min_len && len * th->max_len < MAX_NAME_LEN) {
+		/* No empty token, no cut: the common case, one step a token. */
+		h = th->h1[toks[0]];
+		n = t->len[toks[0]];
+		for (size_t i = 1; i < len; i++) {
+			h = h * th->mul[toks[i]] + th->h[toks[i]];
+			n += t->len[toks[i]];
+		}
+		*n_out = n;
+		return (uint32_t)(vms_symhash_final(h, n - 1) >> 32);
+	}
+	for (size_t i = 0; i < len; i++) {
+		uint8_t tok = toks[i];
+		size_t tl = t->len[tok];
+		if (!tl)
+			continue;
+		if (n + tl >= MAX_NAME_LEN) {  /* cut: byte by byte */
+			const uint8_t *p = k->p + t->table + t->off[tok];
+			for (size_t b = 0; n + b < MAX_NAME_LEN - 1; b++)
+				if (n + b)
+					h = h * VMS_SYMHASH_MUL + p[b];
+			n = MAX_NAME_LEN - 1;
+			break;
+		}
+		if (n)
+			h = h * th->mul[tok] + th->h[tok];
+		else
+			h = h * th->mul1[tok] + th->h1[tok];
+		n += tl;
+	}
+	*n_out = n;
+	return (uint32_t)(vms_symhash_final(h, n ? n - 1 : 0) >> 32);
+}
+
+/* Index every entry of the validated tables for the symbol table: where
+ * its name is and its hash; nothing is expanded. */
+static struct vms_error *add_symbols(const struct kimg *k, const struct tokens *t,
+				     const struct layout *lay, struct vms_symtab *tab,
+				     size_t *end)
+{
+	struct tokhash th;
+	tokhash_init(k, t, &th);
+	uint32_t *ent = malloc((size_t)(lay->num ? lay->num : 1) * sizeof(*ent));
+	uint32_t *hash = malloc((size_t)(lay->num ? lay->num : 1) * sizeof(*hash));
+	uint32_t *idx = NULL;
+	size_t n = 0, off = lay->names;
+	struct vms_error *err = NULL;
+	if (!ent || !hash) {
+		err = &vms_error_nomem;
+		goto fail;
+	}
+	for (uint64_t i = 0; i < lay->num; i++) {
+		size_t hdr, elen, sz = entry_size(k, off, k->len, &hdr, &elen);
+		if (!sz || off - lay->names > UINT32_MAX) {  /* walk_names checked this */
+			err = vms_error_create(VMS_ERR_CORRUPT,
+				"kallsyms names entry %llu at 0x%llx is malformed",
+				(unsigned long long)i,
+				(unsigned long long)(k->vaddr + off));
+			goto fail;
+		}
+		size_t len;
+		uint32_t h = hash_entry(k, t, &th, off, hdr, elen, &len);
+		if (len < 2) {
+			/* No name: no symbol.  From here on symbol and table
+			 * indexes differ. */
+			if (!idx) {
+				if (!(idx = malloc((size_t)lay->num * sizeof(*idx)))) {
+					err = &vms_error_nomem;
+					goto fail;
+				}
+				for (size_t j = 0; j < n; j++)
+					idx[j] = (uint32_t)j;
+			}
+		} else {
+			ent[n] = (uint32_t)(off - lay->names);
+			hash[n] = h;
+			if (idx)
+				idx[n] = (uint32_t)i;
+			n++;
+		}
+		off += sz;
+	}
+	*end = off;
+	struct vms_ksyms ks = {
+		.img = k->p,
+		.len = k->len,
+		.names = lay->names,
+		.offsets = lay->offsets,
+		.token_table = t->table,
+		.relative_base = lay->relative_base,
+		.absolute_percpu = lay->absolute_percpu,
+	};
+	memcpy(ks.tok_off, t->off, sizeof(ks.tok_off));
+	memcpy(ks.tok_len, t->len, sizeof(ks.tok_len));
+	return vms_symtab_add_kallsyms(tab, &ks, n, ent, idx, hash);
+fail:
+	free(ent);
+	free(hash);
+	free(idx);
+	return err;
 }
 
 struct vms_error *vms_kallsyms_recover(const uint8_t *img, size_t len,
@@ -399,29 +585,10 @@ struct vms_error *vms_kallsyms_recover(const uint8_t *img, size_t len,
 			"kallsyms names found at 0x%llx (%llu symbols), but no kallsyms_offsets/kallsyms_relative_base beside them give sorted addresses",
 			(unsigned long long)(img_vaddr + lay.names),
 			(unsigned long long)lay.num);
-	char name[MAX_NAME_LEN];
-	size_t off = lay.names;
-	for (uint64_t i = 0; i < lay.num; i++) {
-		size_t hdr, elen, sz = entry_size(&k, off, len, &hdr, &elen);
-		if (!sz)  /* walk_names already checked this; keep the guard */
-			return vms_error_create(VMS_ERR_CORRUPT,
-				"kallsyms names entry %llu at 0x%llx is malformed",
-				(unsigned long long)i,
-				(unsigned long long)(img_vaddr + off));
-		size_t n = expand(&k, &t, off, hdr, elen, name);
-		off += sz;
-		if (n < 2)
-			continue;
-		bool abs;
-		uint64_t addr = sym_addr(&k, &lay, i, &abs);
-		char type = name[0];
-		if (abs && lay.absolute_percpu)
-			type = 'A';
-		struct vms_error *err = vms_symtab_add(tab, addr, type, name + 1,
-						       n - 1, NULL);
-		if (err)
-			return err;
-	}
+	size_t off;
+	struct vms_error *err = add_symbols(&k, &t, &lay, tab, &off);
+	if (err)
+		return err;
 	if (info) {
 		*info = (struct vms_kallsyms_info){
 			.num_syms = lay.num,

@@ -40,6 +40,89 @@ static bool unique_name(const struct kgen *g, unsigned i)
 	return true;
 }
 
+/*
+ * The table keeps kallsyms compressed and indexes them lazily; a table of
+ * the same symbols added as copies (the plain path System.map takes) must
+ * answer every query the same: order, names, types, lookups by name and by
+ * address, before and after module symbols are added on top.
+ */
+static void check_same_as_copied(const struct variant *v, const struct kgen *g,
+				 struct vms_symtab *ks)
+{
+	struct vms_symtab *cp;
+	vms_symtab_create(&cp);
+	size_t n = vms_symtab_count(ks);
+	/* Copies in the order of adding: take them before any finish. */
+	struct vms_symtab *fresh;
+	vms_symtab_create(&fresh);
+	struct vms_error *err = vms_kallsyms_recover(g->img, g->len, g->vaddr, 0, g->len,
+						     fresh, NULL);
+	for (size_t i = 0; !err && i < n; i++) {
+		const struct vms_symbol *s = vms_symtab_at(fresh, i);
+		err = vms_symtab_add(cp, s->addr, s->type, s->name, strlen(s->name), NULL);
+	}
+	CHECK(!err, L("%s/copied table built", v->name));
+	vms_error_free(err);
+	for (int round = 0; round < 2; round++) {
+		if (round) {  /* module symbols on top, one an alias of a kernel name */
+			const char *mods[] = { "mod_init", "mod_exit", g->syms[g->n - 1].name };
+			for (int m = 0; m < 3; m++) {
+				uint64_t a = 0xffffffffc0000000ULL + 0x100 * (uint64_t)(3 - m);
+				vms_symtab_add(ks, a, 't', mods[m], strlen(mods[m]), "mymod");
+				vms_symtab_add(fresh, a, 't', mods[m], strlen(mods[m]), "mymod");
+				vms_symtab_add(cp, a, 't', mods[m], strlen(mods[m]), "mymod");
+			}
+			/* Before the finish: the order of adding. */
+			unsigned bad = 0;
+			for (size_t i = 0; i < vms_symtab_count(cp); i++) {
+				const struct vms_symbol *a = vms_symtab_at(fresh, i),
+							*b = vms_symtab_at(cp, i);
+				bad += !a || !b || a->addr != b->addr || strcmp(a->name, b->name);
+			}
+			CHECK(!bad, L("%s/unfinished: order of adding as a copied table", v->name));
+			vms_error_free(vms_symtab_finish(ks));
+			vms_error_free(vms_symtab_finish(fresh));
+		}
+		vms_error_free(vms_symtab_finish(cp));
+		unsigned bad_at = 0, bad_name = 0, bad_addr = 0;
+		size_t cnt = vms_symtab_count(cp);
+		CHECK(vms_symtab_count(ks) == cnt, L("%s/round %d: same count", v->name, round));
+		for (size_t i = 0; i < cnt; i++) {
+			const struct vms_symbol *a = vms_symtab_at(ks, i), *b = vms_symtab_at(cp, i);
+			if (!a || !b || a->addr != b->addr || a->type != b->type ||
+			    strcmp(a->name, b->name) || !a->module != !b->module) {
+				if (!bad_at++)
+					printf("# %s: at(%zu) %s vs %s\n", v->name, i,
+					       a ? a->name : "NULL", b ? b->name : "NULL");
+				continue;
+			}
+			const struct vms_symbol *na = vms_symtab_by_name(ks, a->name),
+						*nb = vms_symtab_by_name(cp, b->name);
+			if (!na || !nb || na->addr != nb->addr || na->type != nb->type ||
+			    !na->module != !nb->module) {
+				if (!bad_name++)
+					printf("# %s: by_name(%s) differs\n", v->name, a->name);
+			}
+			for (uint64_t d = 0; d < 3; d++) {
+				uint64_t oa = 1, ob = 2, q = a->addr + d * 7 - (d == 2 ? 15 : 0);
+				const struct vms_symbol *x = vms_symtab_by_addr(ks, q, &oa),
+							*y = vms_symtab_by_addr(cp, q, &ob);
+				if (!x != !y || (x && (strcmp(x->name, y->name) || oa != ob))) {
+					if (!bad_addr++)
+						printf("# %s: by_addr(0x%llx) %s vs %s\n", v->name,
+						       (unsigned long long)q, x ? x->name : "NULL",
+						       y ? y->name : "NULL");
+				}
+			}
+		}
+		CHECK(!bad_at, L("%s/round %d: address order as a copied table", v->name, round));
+		CHECK(!bad_name, L("%s/round %d: by_name as a copied table", v->name, round));
+		CHECK(!bad_addr, L("%s/round %d: by_addr as a copied table", v->name, round));
+	}
+	vms_symtab_destroy(fresh);
+	vms_symtab_destroy(cp);
+}
+
 static void check_variant(const struct variant *v)
 {
 	struct kgen g;
@@ -186,6 +269,16 @@ static void check_variant(const struct variant *v)
 	CHECK(s && !strcmp(s->name, last->name) && off == 0x100000,
 	      L("%s/by_addr past the last symbol -> last + offset", v->name));
 
+	check_same_as_copied(v, &g, tab);
+	vms_symtab_destroy(tab);
+
+	/* Into a table that already holds a symbol: refused, not mixed. */
+	vms_symtab_create(&tab);
+	vms_symtab_add(tab, 0x1000, 'T', "first", 5, NULL);
+	err = vms_kallsyms_recover(g.img, g.len, g.vaddr, 0, g.len, tab, NULL);
+	CHECK(err && err->code == VMS_ERR_INVALID && vms_symtab_count(tab) == 1,
+	      L("%s/recover into a non-empty table -> INVALID", v->name));
+	vms_error_free(err);
 	vms_symtab_destroy(tab);
 
 	/* A scan window that misses the token table finds nothing. */

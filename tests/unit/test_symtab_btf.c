@@ -136,6 +136,17 @@ static void symtab_dups(void)
 	/* only locals */
 	vms_symtab_add(tab, 0x6000, 't', "dup_c", 5, NULL);
 	vms_symtab_add(tab, 0x7000, 't', "dup_c", 5, NULL);
+	/* only locals, added in reverse address order: the lowest address
+	 * wins, as in a table sorted by address; at one address, the first
+	 * added */
+	vms_symtab_add(tab, 0x7800, 't', "dup_d", 5, NULL);
+	vms_symtab_add(tab, 0x7400, 't', "dup_d", 5, NULL);
+	vms_symtab_add(tab, 0x7a00, 'd', "dup_e", 5, NULL);
+	vms_symtab_add(tab, 0x7a00, 'b', "dup_e", 5, NULL);
+	/* aliases of one address: a local added first, then two globals */
+	vms_symtab_add(tab, 0x7c00, 't', "alias_local", 11, NULL);
+	vms_symtab_add(tab, 0x7c00, 'T', "alias_global1", 13, NULL);
+	vms_symtab_add(tab, 0x7c00, 'W', "alias_global2", 13, NULL);
 	/* absolute symbols, upper and lower case */
 	vms_symtab_add(tab, 0x8000, 'A', "abs_up", 6, NULL);
 	vms_symtab_add(tab, 0x8800, 'a', "abs_low", 7, NULL);
@@ -157,10 +168,28 @@ static void symtab_dups(void)
 	CHECK(s && s->type == 'D' && s->addr == 0x5000, "symtab: global wins (added before a local)");
 	s = vms_symtab_by_name(tab, "dup_c");
 	CHECK(s && s->type == 't', "symtab: only locals: one of them");
+	s = vms_symtab_by_name(tab, "dup_d");
+	CHECK(s && s->addr == 0x7400, "symtab: only locals: the lowest address");
+	s = vms_symtab_by_name(tab, "dup_e");
+	CHECK(s && s->type == 'd', "symtab: only locals at one address: the first added");
 	uint64_t off = 0;
+	s = vms_symtab_by_addr(tab, 0x7c08, &off);
+	CHECK(s && !strcmp(s->name, "alias_global1") && off == 8,
+	      "symtab: by_addr on aliases: the first global added");
 	s = vms_symtab_by_addr(tab, 0x8900, &off);
-	CHECK(s && !strcmp(s->name, "dup_c") && off == 0x8900 - 0x7000,
+	CHECK(s && !strcmp(s->name, "alias_global1") && off == 0x8900 - 0x7c00,
 	      "symtab: by_addr skips 'A' and 'a' symbols");
+	{
+		/* In order: by address, globals before locals at one address. */
+		const char *want[] = { "alias_global1", "alias_global2", "alias_local" };
+		size_t i = 0, n = vms_symtab_count(tab);
+		while (i < n && vms_symtab_at(tab, i)->addr != 0x7c00)
+			i++;
+		bool ok = i + 3 <= n;
+		for (int j = 0; ok && j < 3; j++)
+			ok = !strcmp(vms_symtab_at(tab, i + (size_t)j)->name, want[j]);
+		CHECK(ok, "symtab: at() order at one address: globals, then locals");
+	}
 	s = vms_symtab_by_name(tab, "abs_up");
 	CHECK(s && s->addr == 0x8000 && s->type == 'A', "symtab: absolute symbol by name");
 	s = vms_symtab_by_addr(tab, 0x9010, &off);
@@ -187,6 +216,21 @@ static void symtab_dups(void)
 	free(big);
 	vms_symtab_destroy(tab);
 	vms_symtab_destroy(NULL);
+
+	/* Added in address order (as kallsyms come), aliases local first:
+	 * still globals first in at() and by_addr. */
+	vms_symtab_create(&tab);
+	vms_symtab_add(tab, 0x100, 't', "s_first", 7, NULL);
+	vms_symtab_add(tab, 0x200, 't', "s_local", 7, NULL);
+	vms_symtab_add(tab, 0x200, 'T', "s_global", 8, NULL);
+	vms_symtab_add(tab, 0x300, 't', "s_last", 6, NULL);
+	vms_symtab_finish(tab);
+	s = vms_symtab_by_addr(tab, 0x210, &off);
+	CHECK(s && !strcmp(s->name, "s_global") && off == 0x10 &&
+	      !strcmp(vms_symtab_at(tab, 1)->name, "s_global") &&
+	      !strcmp(vms_symtab_at(tab, 2)->name, "s_local"),
+	      "symtab: sorted input, aliases: globals first");
+	vms_symtab_destroy(tab);
 }
 
 /* ---- BTF ---- */

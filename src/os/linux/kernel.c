@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "os/linux/kernel_internal.h"
+#include "symbols/kallsyms.h"
 #include "util/bytes.h"
 #include "util/consume.h"
 
@@ -916,6 +917,8 @@ static struct vms_error *discover(struct vms_kernel *k)
 			vms_addrspace_flush(&k->as);
 			if ((err = load_image(k)))
 				return err;
+			/* The symbols read their names from the image. */
+			vms_symtab_rebind_image(k->syms, k->image);
 			break;
 		}
 		free_discovery(k);
