@@ -10,10 +10,11 @@
 CC      ?= cc
 SAN     ?= 0
 # libmicrohttpd (the exporter's HTTP server), yaml-0.1 (its --web.config.file)
-# and libcrypt (bcrypt for basic auth) serve `vmsight exporter`.
-PKGS    := libbpf libelf libdw json-c libtraceevent libmicrohttpd yaml-0.1 libcrypt
+# and libcrypt (bcrypt for basic auth) serve `vmsight exporter`; liblzma
+# writes `vmsight isf -o FILE.json.xz`.
+PKGS    := libbpf libelf libdw json-c libtraceevent libmicrohttpd yaml-0.1 libcrypt liblzma
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -ldw -lz -ljson-c -ltraceevent -lmicrohttpd -lyaml -lcrypt)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -ldw -lz -ljson-c -ltraceevent -lmicrohttpd -lyaml -lcrypt -llzma)
 # Xen (the xen:DOMID source) is optional: built when libxen-dev is there,
 # unless XEN=0.  src/memory/xen.c says "built without Xen support" otherwise.
 XEN_PKGS := xencontrol xenforeignmemory xenguest xentoollog

@@ -25,6 +25,7 @@ int cmd_runq(int argc, char **argv);
 int cmd_lsmod(int argc, char **argv);
 int cmd_dmesg(int argc, char **argv);
 int cmd_type(int argc, char **argv);
+int cmd_isf(int argc, char **argv);
 int cmd_xentrace(int argc, char **argv);
 int cmd_ftrace(int argc, char **argv);
 int cmd_check(int argc, char **argv);

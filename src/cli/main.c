@@ -30,6 +30,7 @@ static const struct command commands[] = {
 	{ "symbol", cmd_symbol, "look up kernel symbols by name or address" },
 	{ "rd", cmd_rd, "hex dump of guest kernel (or physical) memory" },
 	{ "type", cmd_type, "structure layouts from the guest's BTF" },
+	{ "isf", cmd_isf, "a Volatility 3 symbol table (ISF) from guest memory" },
 	{ "xentrace", cmd_xentrace, "analyse a xentrace file (xenalyze reports)" },
 };
 
