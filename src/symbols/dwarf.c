@@ -170,6 +170,20 @@ static bool is_declaration(Dwarf_Die *die)
 	return dwarf_attr(die, DW_AT_declaration, &a) && dwarf_formflag(&a, &flag) == 0 && flag;
 }
 
+/* Whether enumeration @e's underlying type (DW_AT_type, DWARF 3+) is
+ * unsigned; false when it does not say. */
+static bool enum_unsigned(Dwarf_Die *e)
+{
+	Dwarf_Attribute a;
+	Dwarf_Die t;
+	Dwarf_Word enc;
+	if (!dwarf_attr_integrate(e, DW_AT_type, &a) || !dwarf_formref_die(&a, &t) ||
+	    dwarf_peel_type(&t, &t) != 0 || !dwarf_attr_integrate(&t, DW_AT_encoding, &a) ||
+	    dwarf_formudata(&a, &enc) != 0)
+		return false;
+	return enc == DW_ATE_unsigned || enc == DW_ATE_unsigned_char || enc == DW_ATE_boolean;
+}
+
 static struct vms_error *build_index(struct vms_dwarf *d)
 {
 	if (d->indexed)
@@ -202,15 +216,29 @@ static struct vms_error *build_index(struct vms_dwarf *d)
 				Dwarf_Die en;
 				if (dwarf_child(&child, &en) != 0)
 					continue;
+				bool uns = enum_unsigned(&child);
 				do {
 					if (dwarf_tag(&en) != DW_TAG_enumerator)
 						continue;
 					const char *name = dwarf_diename(&en);
 					Dwarf_Attribute a;
 					Dwarf_Sword v;
-					if (!name || !dwarf_attr(&en, DW_AT_const_value, &a) ||
-					    dwarf_formsdata(&a, &v) != 0)
+					Dwarf_Word uv;
+					if (!name || !dwarf_attr(&en, DW_AT_const_value, &a))
 						continue;
+					/* DW_FORM_dataN has no sign, and GCC writes the
+					 * value's bytes (128 of a signed enum as data1 0x80,
+					 * negative ones as sdata): dwarf_formsdata would make
+					 * it -128.  Only sdata/implicit_const are signed
+					 * (values past 2^63 wrap in int64). */
+					unsigned form = dwarf_whatform(&a);
+					if (uns || (form != DW_FORM_sdata && form != DW_FORM_implicit_const)) {
+						if (dwarf_formudata(&a, &uv) != 0)
+							continue;
+						v = (Dwarf_Sword)uv;
+					} else if (dwarf_formsdata(&a, &v) != 0) {
+						continue;
+					}
 					if (!insert(d, name, E_ENUMERATOR, 0, v))
 						goto nomem;
 				} while (dwarf_siblingof(&en, &en) == 0);
