@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Experiment: does guest-aware vCPU scheduling speed up a named job?
 
-    bench/sched.py [--pairs 5] [--block 15] [--actuator cgroup1]
+    bench/sched.py [--pairs 5] [--block 15] [--actuator cgroup1] [--no-demote]
 
 Three 2-vCPU TCG guests (tests/lab, Debian 6.1) share this machine's cores:
 - guest "job": a CPU-bound job "bench-job" pinned to its CPU 0 that prints a
@@ -140,6 +140,9 @@ def main():
     ap.add_argument("--block", type=float, default=15)
     ap.add_argument("--warmup", type=float, default=2)
     ap.add_argument("--actuator", default="cgroup1")
+    ap.add_argument("--no-demote", action="store_true",
+                    help="boost the job only: leave the spinners at their setting (the "
+                    "other guests then keep the second core among themselves)")
     a = ap.parse_args()
     lab.install_signal_handlers()
     work = tempfile.mkdtemp(prefix="vmsight-bench-sched-")
@@ -164,7 +167,8 @@ def main():
             for mode in order[pair % 3:] + order[:pair % 3]:
                 p = None
                 if mode != "off":
-                    args = [VMS, "sched", "--boost", "bench-job", "--demote", "bg-spin",
+                    args = [VMS, "sched", "--boost", "bench-job"] + \
+                        ([] if a.no_demote else ["--demote", "bg-spin"]) + [
                             "--actuator", a.actuator, "--state", state,
                             "--log", os.path.join(work, "sched-%d-%s.jsonl" % (pair, mode))]
                     if mode == "vm":

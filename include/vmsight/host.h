@@ -55,8 +55,10 @@ void vms_host_proc_free(struct vms_host_proc *p);
 
 /* A guest found on this host. */
 struct vms_host_guest {
-	int pid;               /* the QEMU process */
-	char name[128];        /* -name, else "qemu-PID" */
+	int pid;               /* the QEMU process; 0 for a Xen domain */
+	bool xen;              /* a Xen domain (spec "xen:DOMID") */
+	uint32_t domid;
+	char name[128];        /* -name, else "qemu-PID"; Xen: its name, else "domain-N" */
 	char spec[4200];       /* a vmsight source spec that reads it: the RAM
 				* file (memory-backend-file ... share=on), else
 				* "qmp:SOCKET" when a QMP unix socket is given, else
@@ -67,8 +69,9 @@ struct vms_host_guest {
 
 /*
  * Every QEMU process on the host (qemu-system-* by /proc/PID/exe or
- * cmdline), sorted by pid.  *@out is malloc'ed (free()).  Processes that
- * vanish while read are skipped.
+ * cmdline), sorted by pid, then -- in dom0, when /dev/xen/privcmd is
+ * usable -- every Xen domU that is not dying, by domid.  *@out is malloc'ed
+ * (free()).  Processes that vanish while read are skipped.
  */
 struct vms_error *vms_host_discover(const char *procfs, struct vms_host_guest **out,
 				    size_t *n);

@@ -89,6 +89,8 @@ enum vms_actuator_kind {
 	VMS_ACT_NICE,       /* setpriority() per thread: boost -10, demote +10 */
 	VMS_ACT_CGROUP_V1,  /* a cpu cgroup per vCPU thread below its own, cpu.shares */
 	VMS_ACT_CGROUP_V2,  /* threaded cgroups, cpu.weight (needs the v2 cpu controller) */
+	VMS_ACT_XEN_CREDIT2,/* a Xen domain's credit2 weight from dom0 (src/host/actuator_xen.c):
+			     * per domain, so the "tid" of set/restore is the domain id */
 };
 
 const char *vms_actuator_name(enum vms_actuator_kind k);   /* "nice", "cgroup1", ... */
@@ -104,6 +106,7 @@ struct vms_actuator_options {
 	unsigned boost_shares, demote_shares;  /* cgroup1: default 8192, 128 (the floor) */
 	unsigned boost_weight, demote_weight;  /* cgroup2 cpu.weight: default 800, 12 */
 	bool demote_idle;           /* demote with SCHED_IDLE (nice) or cpu.idle 1 (cgroups) */
+	unsigned xen_boost_weight, xen_demote_weight;  /* xen-credit2: default 1024, 64 */
 	bool dry_run;               /* decide and report, write nothing */
 };
 

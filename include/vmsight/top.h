@@ -17,6 +17,7 @@
 #include <vmsight/host.h>
 #include <vmsight/kernel.h>
 #include <vmsight/sysstat.h>
+#include <vmsight/xenhost.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -26,6 +27,8 @@ struct vms_top_options {
 	bool threads;          /* a row per thread (top -H), else per process */
 	int host_pid;          /* the QEMU process on this host, 0 for none */
 	const char *procfs;    /* host procfs, NULL for /proc */
+	bool xen;              /* a Xen domain: the host panel is xentop's view of */
+	uint32_t xen_domid;    /* ... this domain (libxenctrl, in dom0) */
 };
 
 struct vms_top_task {
@@ -59,16 +62,19 @@ struct vms_top_cpu {
 struct vms_top_vcpu {
 	int vcpu, tid;
 	double cpu_percent;    /* host CPU time used, 100 = one host CPU */
-	double wait_percent;   /* time runnable but waiting for a host CPU */
-	char state;
+	double wait_percent;   /* time runnable but waiting for a host CPU (QEMU only) */
+	char state;            /* QEMU: the thread's; Xen: 'r' running, 'b' blocked, '-' */
+	int pcpu;              /* host (physical) CPU it runs or last ran on, -1 unknown */
 };
 
 struct vms_top_host {
-	bool present;          /* a QEMU process was named and could be read */
-	bool gone;             /* it was, and has exited */
+	bool present;          /* a QEMU process (or Xen domain) was named and could be read */
+	bool gone;             /* it was, and has exited (been destroyed) */
 	int pid;
-	double cpu_percent;    /* the whole process */
+	double cpu_percent;    /* the whole process; Xen: xentop's CPU(%) */
 	uint64_t rss_kb;
+	bool xen;              /* a Xen domain: xen below holds xentop's columns */
+	struct vms_xen_domain xen_dom;
 	struct vms_top_vcpu *vcpus;
 	size_t nr_vcpus;
 };

@@ -20,6 +20,7 @@
 #include <vmsight/host.h>
 #include <vmsight/sample.h>
 #include <vmsight/steer.h>
+#include <vmsight/xenhost.h>
 
 #include "commands.h"
 #include "target.h"
@@ -35,8 +36,10 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: vmsight sched [--boost GLOB]... [--boost-cgroup GLOB]... [--demote GLOB]...\n"
 		"                     [--keep-idle] [--per-vm] [--interval MS] [--hysteresis N]\n"
-		"                     [--actuator auto|nice|cgroup1|cgroup2] [--demote-idle] [--dry-run]\n"
-		"                     [--log FILE] [--duration SECS] [--state FILE] GUEST...\n"
+		"                     [--actuator auto|nice|cgroup1|cgroup2|xen-credit2] [--demote-idle]\n"
+		"                     [--xen-weights BOOST,DEMOTE] [--dry-run]\n"
+		"                     [--log FILE] [--duration SECS] [--state FILE]\n"
+		"                     [--rules FILE] GUEST...\n"
 		"       vmsight sched --restore [--state FILE]\n"
 		"Steer each vCPU thread by what the guest runs on that vCPU: boost a vCPU\n"
 		"whose current task's name (or guest cgroup) matches a --boost glob, demote\n"
@@ -44,13 +47,18 @@ static void usage(FILE *out)
 		"never starved), leave the others as they were.  A level must hold for\n"
 		"--hysteresis samples (3) before it is applied; --per-vm moves the whole\n"
 		"guest instead.  GUEST: qemu:PID, qmp:SOCKET, libvirt:NAME or a RAM file of a\n"
-		"running QEMU (vCPU threads found by their names: QEMU -name N,debug-threads=on).\n"
+		"running QEMU (vCPU threads found by their names: QEMU -name N,debug-threads=on),\n"
+		"or xen:DOMID in dom0: its credit2 weight, per domain (--per-vm is implied;\n"
+		"boost 1024, demote 64, normal the weight it had; --xen-weights changes them).\n"
 		"Every change is logged (JSON Lines with --log or --json) and recorded in the\n"
 		"state file before it is made; all is restored on exit, SIGINT, SIGTERM, when\n"
 		"a guest exits or stalls, and by --restore after kill -9.\n"
 		"  --interval MS   sampling interval (default 50)\n"
 		"  --duration SECS stop after SECS (default: until SIGINT/SIGTERM)\n"
 		"  --dry-run       decide and print, change nothing\n"
+		"  --rules FILE    rules for many guests (YAML: defaults:, guests: - guest: SPEC\n"
+		"                  with boost, boost_cgroup, demote, keep_idle, per_vm,\n"
+		"                  hysteresis); its guests are steered too (docs/sched.md)\n"
 		"  --demote-idle   demote with SCHED_IDLE (nice) or cpu.idle 1 (cgroups) instead of\n"
 		"                  nice +10 / a low share (no floor: a demoted vCPU runs only when idle)\n"
 		CLI_COMMON_USAGE
@@ -73,6 +81,9 @@ struct guest {
 	unsigned nr_cpus;
 	struct vcpu *vcpu;            /* [nr_cpus]: tid 0 when no thread for that CPU */
 	int pid;
+	bool xen;                     /* xen:DOMID: steered as a whole (credit2 weight) */
+	uint32_t domid;
+	struct vms_xen_host *xh;      /* xen: whether the domain is still there */
 	bool gone, stalled;
 	uint64_t jiffies;
 	double jiffies_seen;          /* when jiffies last moved */
@@ -81,7 +92,8 @@ struct guest {
 struct app {
 	struct guest *g[MAX_GUESTS];
 	size_t n;
-	struct vms_policy_rules rules;
+	struct vms_policy_rules rules;    /* the command line's */
+	struct vms_sched_rules *set;      /* with --rules FILE's, per guest */
 	struct vms_actuator *act;
 	bool dry_run, json;
 	bool raw;                     /* --raw: guest text unescaped */
@@ -147,7 +159,8 @@ static void log_event(struct app *a, const struct guest *g, int vcpu, const char
 	json_object_object_add(o, "guest", json_object_new_string(g->name));
 	if (vcpu >= 0) {
 		json_object_object_add(o, "vcpu", json_object_new_int(vcpu));
-		json_object_object_add(o, "tid", json_object_new_int(g->vcpu[vcpu].tid));
+		json_object_object_add(o, g->xen ? "domid" : "tid",
+				       json_object_new_int(g->vcpu[vcpu].tid));
 	}
 	if (d) {
 		json_object_object_add(o, "task", json_object_new_string(d->task));
@@ -176,7 +189,9 @@ static void log_event(struct app *a, const struct guest *g, int vcpu, const char
 	} else {
 		printf("%s ", when);
 		put_text(a, g->name);
-		if (vcpu >= 0)
+		if (vcpu >= 0 && g->xen)
+			printf(" domain %d", g->vcpu[vcpu].tid);
+		else if (vcpu >= 0)
 			printf(" vCPU %d (tid %d)", vcpu, g->vcpu[vcpu].tid);
 		printf(": %s", event);
 		if (d) {
@@ -203,9 +218,23 @@ static void log_event(struct app *a, const struct guest *g, int vcpu, const char
 	json_object_put(o);
 }
 
-/* The host thread of each vCPU. */
+/* The host thread of each vCPU.  A Xen domain is steered as a whole: vCPU
+ * 0 (the policy decides per VM) carries the domain id, the others nothing. */
 static bool map_vcpus(struct app *a, struct guest *g)
 {
+	if (g->xen) {
+		struct vms_xen_domain d;
+		struct vms_error *err = vms_xen_host_domain(g->xh, g->domid, &d, NULL, 0, NULL);
+		if (err) {
+			fprintf(stderr, "%s: %s: %s\n", a->prog, g->spec, err->message);
+			vms_error_free(err);
+			return false;
+		}
+		if (d.name[0])
+			snprintf(g->name, sizeof(g->name), "%s", d.name);
+		g->vcpu[0].tid = (int)g->domid;
+		return true;
+	}
 	int *tids = calloc(g->nr_cpus, sizeof(*tids));
 	char name[sizeof(g->name)] = "";
 	struct vms_error *err = tids ? vms_host_vcpu_threads(NULL, g->pid, g->t.src, tids,
@@ -236,15 +265,28 @@ static struct guest *guest_open(struct app *a, const char *spec, int verbose)
 	snprintf(g->name, sizeof(g->name), "%s", spec);
 	g->t.prog = a->prog;
 	g->t.verbose = verbose;
-	g->pid = vms_host_pid_for_spec(NULL, spec);
-	if (!g->pid) {
-		fprintf(stderr, "%s: %s: no running QEMU process serves it on this host "
-			"(xen: domains are not steered by this command yet)\n", a->prog, spec);
+	g->xen = vms_xen_spec_domid(spec, &g->domid);
+	bool xen_act = vms_actuator_kind(a->act) == VMS_ACT_XEN_CREDIT2;
+	g->pid = g->xen ? 0 : vms_host_pid_for_spec(NULL, spec);
+	const char *why = g->xen && !xen_act ?
+			  "a Xen domain is steered with --actuator xen-credit2 (its weight is per domain)" :
+			  !g->xen && xen_act ? "--actuator xen-credit2 steers xen:DOMID guests only" :
+			  g->xen && !g->domid ? "dom0 is not steered (it runs vmsight)" :
+			  !g->xen && !g->pid ? "no running QEMU process serves it on this host" : NULL;
+	struct vms_error *err;
+	if (!why && g->xen && (err = vms_xen_host_open(&g->xh))) {
+		fprintf(stderr, "%s: %s: %s\n", a->prog, spec, err->message);
+		vms_error_free(err);
 		free(g);
 		return NULL;
 	}
-	struct vms_error *err;
+	if (why) {
+		fprintf(stderr, "%s: %s: %s\n", a->prog, spec, why);
+		free(g);
+		return NULL;
+	}
 	if (!cli_target_open(&g->t, spec)) {
+		vms_xen_host_close(g->xh);
 		free(g);
 		return NULL;
 	}
@@ -260,7 +302,12 @@ static struct guest *guest_open(struct app *a, const char *spec, int verbose)
 		fprintf(stderr, "%s: out of memory\n", a->prog);
 		goto fail;
 	}
-	if ((err = vms_policy_new(&a->rules, g->nr_cpus, &g->policy))) {
+	struct vms_policy_rules rules = *vms_sched_rules_for(a->set, spec);
+	if (g->xen && !rules.per_vm) {
+		rules.per_vm = true;
+		fprintf(stderr, "%s: %s: per-VM mode (a credit2 weight is per domain)\n", a->prog, spec);
+	}
+	if ((err = vms_policy_new(&rules, g->nr_cpus, &g->policy))) {
 		cli_fail(&g->t, err);
 		goto fail;
 	}
@@ -280,6 +327,7 @@ static void guest_close(struct guest *g)
 	free(g->samples);
 	free(g->dec);
 	free(g->vcpu);
+	vms_xen_host_close(g->xh);
 	cli_target_close(&g->t);
 	free(g);
 }
@@ -301,13 +349,25 @@ static void guest_restore(struct app *a, struct guest *g, const char *why)
 	}
 }
 
+/* Whether the domain is still there to be steered (not dying or shut down). */
+static bool xen_domain_alive(struct guest *g)
+{
+	struct vms_xen_domain d;
+	struct vms_error *err = vms_xen_host_domain(g->xh, g->domid, &d, NULL, 0, NULL);
+	bool gone = (err && err->code == VMS_ERR_NOT_FOUND) || (!err && (d.dying || d.shutdown));
+	vms_error_free(err);
+	return !gone;
+}
+
 static void guest_step(struct app *a, struct guest *g)
 {
 	if (g->gone)
 		return;
-	if (kill(g->pid, 0) < 0 && errno == ESRCH) {
+	if (g->xen ? !xen_domain_alive(g) : kill(g->pid, 0) < 0 && errno == ESRCH) {
 		g->gone = true;
-		log_event(a, g, -1, "guest gone", NULL, NULL, "its QEMU process exited");
+		log_event(a, g, -1, "guest gone", NULL, NULL,
+			  g->xen ? "the Xen domain is gone (destroyed, dying or shut down)"
+				 : "its QEMU process exited");
 		guest_restore(a, g, "guest exited");
 		return;
 	}
@@ -379,7 +439,7 @@ int cmd_sched(int argc, char **argv)
 {
 	enum { OPT_BOOST = 0x2000, OPT_BOOST_CG, OPT_DEMOTE, OPT_PER_VM, OPT_INTERVAL,
 	       OPT_ACT, OPT_DRY, OPT_LOG, OPT_DURATION, OPT_RESTORE, OPT_STATE,
-	       OPT_KEEP_IDLE, OPT_HYST, OPT_DEMOTE_IDLE };
+	       OPT_KEEP_IDLE, OPT_HYST, OPT_DEMOTE_IDLE, OPT_RULES, OPT_XEN_WEIGHTS };
 	static const struct option opts[] = {
 		{ "boost", required_argument, NULL, OPT_BOOST },
 		{ "boost-cgroup", required_argument, NULL, OPT_BOOST_CG },
@@ -391,6 +451,8 @@ int cmd_sched(int argc, char **argv)
 		{ "actuator", required_argument, NULL, OPT_ACT },
 		{ "dry-run", no_argument, NULL, OPT_DRY },
 		{ "demote-idle", no_argument, NULL, OPT_DEMOTE_IDLE },
+		{ "rules", required_argument, NULL, OPT_RULES },
+		{ "xen-weights", required_argument, NULL, OPT_XEN_WEIGHTS },
 		{ "log", required_argument, NULL, OPT_LOG },
 		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "restore", no_argument, NULL, OPT_RESTORE },
@@ -401,13 +463,13 @@ int cmd_sched(int argc, char **argv)
 	struct app a = { .prog = "vmsight sched" };
 	struct cli_target common = { .prog = a.prog };
 	struct vms_actuator_options ao = { .kind = VMS_ACT_AUTO };
-	const char *log_path = NULL, *state = DEFAULT_STATE;
+	const char *log_path = NULL, *state = DEFAULT_STATE, *rules_path = NULL;
 	double interval = 0.05, duration = 0;
 	bool restore = false;
 	a.rules.boost = boost;
 	a.rules.boost_cgroup = boost_cg;
 	a.rules.demote = demote;
-	a.rules.hysteresis = 3;
+	a.rules.hysteresis = 0;   /* not given: the rules file's, else 3 */
 	int c;
 	char *end;
 	while ((c = cli_getopt(&common, argc, argv, "", opts)) != -1) {
@@ -443,13 +505,28 @@ int cmd_sched(int argc, char **argv)
 			break;
 		case OPT_ACT:
 			if (!vms_actuator_parse(optarg, &ao.kind)) {
-				fprintf(stderr, "%s: unknown actuator '%s' (auto, nice, cgroup1, cgroup2)\n",
+				fprintf(stderr, "%s: unknown actuator '%s' (auto, nice, cgroup1, cgroup2, "
+					"xen-credit2)\n",
 					a.prog, optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case OPT_DRY: a.dry_run = true; break;
 		case OPT_DEMOTE_IDLE: ao.demote_idle = true; break;
+		case OPT_RULES: rules_path = optarg; break;
+		case OPT_XEN_WEIGHTS: {
+			unsigned long b = strtoul(optarg, &end, 10), d = 0;
+			if (*end == ',')
+				d = strtoul(end + 1, &end, 10);
+			if (*end || b < 1 || b > 65535 || d < 1 || d > 65535) {
+				fprintf(stderr, "%s: --xen-weights wants BOOST,DEMOTE credit2 weights "
+					"(1 to 65535), not '%s'\n", a.prog, optarg);
+				return EXIT_USAGE;
+			}
+			ao.xen_boost_weight = (unsigned)b;
+			ao.xen_demote_weight = (unsigned)d;
+			break;
+		}
 		case OPT_LOG: log_path = optarg; break;
 		case OPT_DURATION:
 			duration = strtod(optarg, &end);
@@ -478,30 +555,53 @@ int cmd_sched(int argc, char **argv)
 		printf("restored %u thread(s) from %s\n", n, state);
 		return EXIT_OK;
 	}
-	if (optind == argc) {
+	struct vms_error *err = rules_path ? vms_sched_rules_load(rules_path, &a.rules, &a.set)
+					   : vms_sched_rules_parse("", 0, "command line", &a.rules, &a.set);
+	if (err)
+		return cli_fail(&common, err);
+	size_t nr_file = vms_sched_rules_nr_guests(a.set);
+	if (optind == argc && !nr_file) {
 		usage(stderr);
+		vms_sched_rules_free(a.set);
 		return EXIT_USAGE;
 	}
 	if (!a.dry_run && access(state, F_OK) == 0) {
 		fprintf(stderr, "%s: %s exists: a previous run did not finish; undo it with "
 			"'vmsight sched --restore --state %s'\n", a.prog, state, state);
+		vms_sched_rules_free(a.set);
 		return EXIT_ERROR;
 	}
 	if (log_path && !(a.log = fopen(log_path, "a"))) {
 		fprintf(stderr, "%s: cannot open log %s: %s\n", a.prog, log_path, strerror(errno));
+		vms_sched_rules_free(a.set);
 		return EXIT_ERROR;
 	}
 	ao.state_file = state;
 	ao.dry_run = a.dry_run;
-	struct vms_error *err = vms_actuator_open(&ao, &a.act);
+	/* auto: Xen domains can only be steered through their credit2 weight. */
+	for (size_t i = optind; ao.kind == VMS_ACT_AUTO && i < (size_t)argc + nr_file; i++) {
+		uint32_t domid;
+		if (vms_xen_spec_domid(i < (size_t)argc ? argv[i]
+				       : vms_sched_rules_guest(a.set, i - argc), &domid))
+			ao.kind = VMS_ACT_XEN_CREDIT2;
+	}
+	err = vms_actuator_open(&ao, &a.act);
 	if (err) {
 		if (a.log)
 			fclose(a.log);
+		vms_sched_rules_free(a.set);
 		return cli_fail(&common, err);
 	}
 	int rc = EXIT_OK;
-	for (int i = optind; i < argc && a.n < MAX_GUESTS; i++) {
-		struct guest *g = guest_open(&a, argv[i], common.verbose);
+	/* The command line's guests, then the rules file's not already named. */
+	for (size_t i = optind; i < (size_t)argc + nr_file && a.n < MAX_GUESTS; i++) {
+		const char *spec = i < (size_t)argc ? argv[i] : vms_sched_rules_guest(a.set, i - argc);
+		bool dup = false;
+		for (size_t j = 0; j < a.n; j++)
+			dup |= !strcmp(a.g[j]->spec, spec);
+		if (dup)
+			continue;
+		struct guest *g = guest_open(&a, spec, common.verbose);
 		if (!g) {
 			rc = EXIT_ERROR;
 			break;
@@ -543,6 +643,7 @@ int cmd_sched(int argc, char **argv)
 	for (size_t i = 0; i < a.n; i++)
 		guest_close(a.g[i]);
 	vms_actuator_close(a.act);
+	vms_sched_rules_free(a.set);
 	if (a.log)
 		fclose(a.log);
 	return rc;

@@ -17,6 +17,7 @@
 
 #include <vmsight/host.h>
 #include <vmsight/top.h>
+#include <vmsight/xenhost.h>
 
 #include "commands.h"
 #include "target.h"
@@ -31,7 +32,8 @@ static void usage(FILE *out)
 		"A live top of each guest, from its memory: uptime, load, tasks, per-CPU\n"
 		"split, memory, and per task PID, UID, PR, NI, VIRT, RES, S, %%CPU, TIME+,\n"
 		"COMMAND; beside them the host's view of the QEMU process and its vCPU\n"
-		"threads (CPU and run-queue wait).  GUEST is any re-readable source (RAM\n"
+		"threads (CPU and run-queue wait), or for xen:DOMID in dom0 what xentop\n"
+		"shows (CPU seconds and %%, memory, vCPUs, state).  GUEST is any re-readable source (RAM\n"
 		"file, qemu:PID, qmp:SOCKET, libvirt:NAME, xen:DOMID); a dump shows one\n"
 		"snapshot.  %%CPU: 100 = one CPU, over the guest's own clock; a task first\n"
 		"seen shows its lifetime average.\n"
@@ -39,7 +41,8 @@ static void usage(FILE *out)
 		"  -n N          stop after N refreshes (default: until q, or 1 for a dump)\n"
 		"  -d SECS       delay between refreshes (default 3, as top)\n"
 		"  -H            one row per thread\n"
-		"  --all         every QEMU guest on this host, followed as they come and go\n"
+		"  --all         every QEMU guest (and, in dom0, Xen domain) on this host,\n"
+		"                followed as they come and go\n"
 		"  --json        one JSON object per guest per refresh\n"
 		"Keys: P M N T sort by CPU, memory, PID, time; H threads; 1 per-CPU lines;\n"
 		"Tab next guest; A all guests; q quit.\n"
@@ -54,6 +57,8 @@ struct guest {
 	struct vms_top *top;
 	const struct vms_top_snapshot *snap;
 	int host_pid;
+	bool xen;              /* xen:DOMID: the host panel is xentop's */
+	uint32_t domid;
 	bool gone;
 	bool live;             /* a source that changes (else: one snapshot) */
 	unsigned long frames;  /* refreshes read */
@@ -90,7 +95,8 @@ static void printable(const struct guest *g, char *dst, size_t n, const char *sr
 
 static struct vms_error *guest_start(struct app *a, struct guest *g)
 {
-	struct vms_top_options o = { .threads = a->v.threads, .host_pid = g->host_pid };
+	struct vms_top_options o = { .threads = a->v.threads, .host_pid = g->host_pid,
+				     .xen = g->xen, .xen_domid = g->domid };
 	vms_top_free(g->top);
 	g->top = NULL;
 	g->snap = NULL;
@@ -106,7 +112,8 @@ static struct guest *guest_open(struct app *a, const char *spec, const char *nam
 	g->t.prog = a->prog;
 	g->t.verbose = a->verbose;
 	g->t.raw = a->raw;
-	g->host_pid = pid ? pid : vms_host_pid_for_spec(NULL, spec);
+	g->xen = vms_xen_spec_domid(spec, &g->domid);
+	g->host_pid = pid ? pid : g->xen ? 0 : vms_host_pid_for_spec(NULL, spec);
 	if (name && *name) {
 		snprintf(g->name, sizeof(g->name), "%s", name);
 	} else if (g->host_pid) {
@@ -159,7 +166,10 @@ static void guest_refresh(struct guest *g)
 	g->frames++;
 	/* The RAM file of an exited QEMU stays mapped: its process says. */
 	if (s->host.gone) {
-		snprintf(g->error, sizeof(g->error), "QEMU process %d exited", g->host_pid);
+		if (g->xen)
+			snprintf(g->error, sizeof(g->error), "Xen domain %u is gone", g->domid);
+		else
+			snprintf(g->error, sizeof(g->error), "QEMU process %d exited", g->host_pid);
 		g->gone = true;
 	}
 }
@@ -178,7 +188,8 @@ static void discover(struct app *a)
 	for (size_t i = 0; i < n && a->n < MAX_GUESTS; i++) {
 		bool known = false;
 		for (size_t j = 0; j < a->n && !known; j++)
-			known = a->g[j]->host_pid == hg[i].pid;
+			known = hg[i].xen ? a->g[j]->xen && a->g[j]->domid == hg[i].domid
+					  : a->g[j]->host_pid == hg[i].pid;
 		if (known)
 			continue;
 		struct guest *g = guest_open(a, hg[i].spec, hg[i].name, hg[i].pid);
@@ -269,7 +280,23 @@ static void render_header(const struct guest *g, const struct view *v, line_fn o
 		out(arg, l, false);
 	}
 	const struct vms_top_host *h = &s->host;
-	if (h->present) {
+	if (h->present && h->xen) {
+		const struct vms_xen_domain *d = &h->xen_dom;
+		char maxmem[32];
+		if (d->max_mem_kb == UINT64_MAX)
+			snprintf(maxmem, sizeof(maxmem), "no limit");
+		else
+			snprintf(maxmem, sizeof(maxmem), "%llu k", (unsigned long long)d->max_mem_kb);
+		int n = snprintf(l, sizeof(l), "Host: xen domain %u %s, CPU %.1f s %5.1f%%, MEM %llu k "
+				 "(max %s), vCPUs %u (%u online);", d->domid, d->state,
+				 d->cpu_ns / 1e9, h->cpu_percent, (unsigned long long)d->mem_kb, maxmem,
+				 d->vcpus, d->vcpus_online);
+		for (size_t i = 0; i < h->nr_vcpus && n > 0 && (size_t)n < sizeof(l); i++)
+			n += snprintf(l + n, sizeof(l) - (size_t)n, " vCPU%d %5.1f%% %c pCPU %d",
+				      h->vcpus[i].vcpu, h->vcpus[i].cpu_percent, h->vcpus[i].state,
+				      h->vcpus[i].pcpu);
+		out(arg, l, false);
+	} else if (h->present) {
 		int n = snprintf(l, sizeof(l), "Host: qemu %d %5.1f%% CPU, RES %.1f MiB;", h->pid,
 				 h->cpu_percent, h->rss_kb / 1024.0);
 		for (size_t i = 0; i < h->nr_vcpus && n > 0 && (size_t)n < sizeof(l); i++)
@@ -306,16 +333,21 @@ static void render_tasks(const struct guest *g, size_t max_rows, line_fn out, vo
 static void render_all(const struct app *a, line_fn out, void *arg)
 {
 	char l[512];
-	snprintf(l, sizeof(l), "%-24s %7s %6s %6s %6s %5s %8s %8s %7s %s", "GUEST", "QEMU",
+	snprintf(l, sizeof(l), "%-24s %9s %6s %6s %6s %5s %8s %8s %7s %s", "GUEST", "HOST",
 		 "LOAD1", "TASKS", "%GUEST", "CPUS", "MEMFREE", "%HOST", "VCPUS", "TOP TASK");
 	out(arg, l, true);
 	for (size_t i = 0; i < a->n; i++) {
 		const struct guest *g = a->g[i];
-		char name[128], error[sizeof(g->error)];
+		char name[128], error[sizeof(g->error)], host[24];
 		printable(g, name, sizeof(name), g->name);
+		/* the QEMU pid, or the Xen domain */
+		if (g->xen)
+			snprintf(host, sizeof(host), "xen:%u", g->domid);
+		else
+			snprintf(host, sizeof(host), "%d", g->host_pid);
 		if (g->gone || !g->snap) {
 			printable(g, error, sizeof(error), g->error);
-			snprintf(l, sizeof(l), "%-24.24s %7d [gone] %s", name, g->host_pid, error);
+			snprintf(l, sizeof(l), "%-24.24s %9s [gone] %s", name, host, error);
 			out(arg, l, false);
 			continue;
 		}
@@ -327,8 +359,8 @@ static void render_all(const struct app *a, line_fn out, void *arg)
 		char comm[64] = "-";
 		if (best)
 			printable(g, comm, sizeof(comm), best->comm);
-		snprintf(l, sizeof(l), "%-24.24s %7d %6.2f %6u %6.1f %5u %8llu %8.1f %7zu %s %.1f%%",
-			 name, g->host_pid, s->load[0], s->nr_tasks,
+		snprintf(l, sizeof(l), "%-24.24s %9s %6.2f %6u %6.1f %5u %8llu %8.1f %7zu %s %.1f%%",
+			 name, host, s->load[0], s->nr_tasks,
 			 100.0 - s->cpu_total.idle, s->sys.nr_cpus_online,
 			 (unsigned long long)s->mem.free, s->host.cpu_percent, s->host.nr_vcpus,
 			 comm, best ? best->cpu_percent : 0.0);
@@ -359,6 +391,40 @@ static struct json_object *jcpu(const struct vms_top_cpu *c)
 	json_object_object_add(o, "softirq", json_object_new_double(c->softirq));
 	json_object_object_add(o, "steal", json_object_new_double(c->steal));
 	return o;
+}
+
+/* A Xen domain's host panel: xentop's columns, and each vCPU. */
+static struct json_object *jxen(const struct vms_top_host *H)
+{
+	const struct vms_xen_domain *d = &H->xen_dom;
+	struct json_object *h = json_object_new_object(), *vs = json_object_new_array();
+	json_object_object_add(h, "kind", json_object_new_string("xen"));
+	json_object_object_add(h, "domid", json_object_new_int((int)d->domid));
+	json_object_object_add(h, "name", json_object_new_string(d->name));
+	json_object_object_add(h, "uuid", json_object_new_string(d->uuid));
+	json_object_object_add(h, "state", json_object_new_string(d->state));
+	json_object_object_add(h, "cpu_ns", json_object_new_uint64(d->cpu_ns));
+	json_object_object_add(h, "cpu_s", json_object_new_double(d->cpu_ns / 1e9));
+	json_object_object_add(h, "cpu_percent", json_object_new_double(H->cpu_percent));
+	json_object_object_add(h, "mem_kb", json_object_new_uint64(d->mem_kb));
+	json_object_object_add(h, "max_mem_kb", d->max_mem_kb == UINT64_MAX ? json_object_new_null()
+				: json_object_new_uint64(d->max_mem_kb));
+	json_object_object_add(h, "vcpus", json_object_new_int((int)d->vcpus));
+	json_object_object_add(h, "vcpus_online", json_object_new_int((int)d->vcpus_online));
+	json_object_object_add(h, "hvm", json_object_new_boolean(d->hvm));
+	json_object_object_add(h, "cpupool", json_object_new_int64(d->cpupool));
+	for (size_t i = 0; i < H->nr_vcpus; i++) {
+		const struct vms_top_vcpu *v = &H->vcpus[i];
+		struct json_object *x = json_object_new_object();
+		char st[2] = { v->state, 0 };
+		json_object_object_add(x, "vcpu", json_object_new_int(v->vcpu));
+		json_object_object_add(x, "state", json_object_new_string(st));
+		json_object_object_add(x, "pcpu", json_object_new_int(v->pcpu));
+		json_object_object_add(x, "cpu_percent", json_object_new_double(v->cpu_percent));
+		json_object_array_add(vs, x);
+	}
+	json_object_object_add(h, "vcpu_list", vs);
+	return h;
 }
 
 static void print_json(const struct guest *g)
@@ -411,7 +477,9 @@ static void print_json(const struct guest *g)
 		json_object_object_add(m, "swap_free_kb", json_object_new_uint64(s->mem.swap_free));
 		json_object_object_add(o, "mem", m);
 	}
-	if (s->host.present) {
+	if (s->host.present && s->host.xen) {
+		json_object_object_add(o, "host", jxen(&s->host));
+	} else if (s->host.present) {
 		struct json_object *h = json_object_new_object(), *vs = json_object_new_array();
 		json_object_object_add(h, "pid", json_object_new_int(s->host.pid));
 		json_object_object_add(h, "cpu_percent", json_object_new_double(s->host.cpu_percent));

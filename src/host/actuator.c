@@ -33,6 +33,7 @@ const char *vms_actuator_name(enum vms_actuator_kind k)
 	case VMS_ACT_NICE: return "nice";
 	case VMS_ACT_CGROUP_V1: return "cgroup1";
 	case VMS_ACT_CGROUP_V2: return "cgroup2";
+	case VMS_ACT_XEN_CREDIT2: return "xen-credit2";
 	default: return "auto";
 	}
 }
@@ -40,7 +41,8 @@ const char *vms_actuator_name(enum vms_actuator_kind k)
 bool vms_actuator_parse(const char *name, enum vms_actuator_kind *k)
 {
 	static const enum vms_actuator_kind all[] = { VMS_ACT_AUTO, VMS_ACT_NICE,
-						      VMS_ACT_CGROUP_V1, VMS_ACT_CGROUP_V2 };
+						      VMS_ACT_CGROUP_V1, VMS_ACT_CGROUP_V2,
+						      VMS_ACT_XEN_CREDIT2 };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		if (!strcmp(name, vms_actuator_name(all[i]))) {
 			*k = all[i];
@@ -163,6 +165,15 @@ struct vms_error *vms_actuator_open(const struct vms_actuator_options *o,
 	if (!a)
 		return &vms_error_nomem;
 	a->o = *o;
+	if (a->o.kind == VMS_ACT_XEN_CREDIT2) {   /* per Xen domain: actuator_xen.c */
+		struct vms_error *err = act_xen_open(&a->o, &a->xen);
+		if (err) {
+			free(a);
+			return err;
+		}
+		*ret = a;
+		return NULL;
+	}
 	if (!a->o.boost_nice && !a->o.demote_nice) {
 		a->o.boost_nice = -10;
 		a->o.demote_nice = 10;
@@ -328,6 +339,8 @@ struct vms_error *vms_actuator_set(struct vms_actuator *a, int pid, int tid, enu
 				   struct vms_change *chg)
 {
 	memset(chg, 0, sizeof(*chg));
+	if (a->xen)
+		return act_xen_set(a->xen, tid, l, chg);
 	struct act_entry *e = find(a, tid);
 	struct vms_error *err;
 	if (!e) {
@@ -369,6 +382,8 @@ static struct vms_error *undo(enum vms_actuator_kind kind, const struct act_entr
 
 struct vms_error *vms_actuator_restore(struct vms_actuator *a, int tid)
 {
+	if (a->xen)
+		return act_xen_restore(a->xen, tid);
 	struct act_entry *e = find(a, tid);
 	if (!e)
 		return NULL;
@@ -384,7 +399,7 @@ struct vms_error *vms_actuator_restore(struct vms_actuator *a, int tid)
 
 struct vms_error *vms_actuator_restore_all(struct vms_actuator *a)
 {
-	struct vms_error *first = NULL;
+	struct vms_error *first = a->xen ? act_xen_restore_all(a->xen) : NULL;
 	for (size_t i = 0; i < a->n; i++) {
 		if (!a->e[i].live)
 			continue;
@@ -404,6 +419,7 @@ struct vms_error *vms_actuator_restore_all(struct vms_actuator *a)
 void vms_actuator_close(struct vms_actuator *a)
 {
 	if (a) {
+		act_xen_close(a->xen);
 		free(a->e);
 		free(a);
 	}
@@ -433,6 +449,16 @@ struct vms_error *vms_actuator_restore_state(const char *path, unsigned *restore
 		enum vms_actuator_kind k = VMS_ACT_NICE;
 		if (json_object_object_get_ex(o, "actuator", &x))
 			vms_actuator_parse(json_object_get_string(x), &k);
+		if (k == VMS_ACT_XEN_CREDIT2) {   /* a domain's weight: actuator_xen.c */
+			bool undone;
+			struct vms_error *err = act_xen_restore_entry(o, &undone);
+			if (err && !first)
+				first = err;
+			else
+				vms_error_free(err);
+			*restored += undone;
+			continue;
+		}
 		if (json_object_object_get_ex(o, "pid", &x))
 			e.pid = json_object_get_int(x);
 		if (json_object_object_get_ex(o, "tid", &x))

@@ -29,6 +29,7 @@ struct vms_actuator {
 	char v2[256];                   /* cgroup v2 mount */
 	struct act_entry *e;
 	size_t n, cap;
+	struct act_xen *xen;            /* xen-credit2: its own records (actuator_xen.c) */
 };
 
 /* ---- helpers (actuator.c) ---- */
@@ -49,5 +50,19 @@ struct vms_error *act_cgroup_undo(enum vms_actuator_kind kind, const struct act_
 /* Whether @root is a cgroup v2 mount whose cgroup.controllers lists cpu;
  * *@why says what is missing otherwise. */
 bool act_cgroup_v2_has_cpu(const char *root, char *why, size_t n);
+
+/* ---- xen-credit2 (actuator_xen.c): per domain, @tid is the domain id ---- */
+struct json_object;
+struct act_xen;
+struct vms_error *act_xen_open(const struct vms_actuator_options *o, struct act_xen **ret);
+struct vms_error *act_xen_set(struct act_xen *x, int tid, enum vms_level l,
+			      struct vms_change *chg);
+struct vms_error *act_xen_restore(struct act_xen *x, int tid);
+/* Every weight back (the state file is left to the caller). */
+struct vms_error *act_xen_restore_all(struct act_xen *x);
+void act_xen_close(struct act_xen *x);
+/* Undo one "xen-credit2" entry of a state file; *@undone when it was put
+ * back or there was nothing left to put back (domain gone). */
+struct vms_error *act_xen_restore_entry(struct json_object *o, bool *undone);
 
 #endif

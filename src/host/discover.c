@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include <vmsight/host.h>
+#include <vmsight/xenhost.h>
 
 #include "host/host_priv.h"
+#include "util/consume.h"
 #include "util/vec.h"
 
 /* Called for each QEMU process with its command line (may be empty when it
@@ -96,6 +98,35 @@ static bool add_guest(const char *root, int pid, const char *cmd, size_t len, vo
 	return true;
 }
 
+/* The Xen domUs, after the QEMUs.  Not being able to ask Xen is not an
+ * error here: a host without Xen simply has none. */
+static void add_xen(struct discover_ctx *c)
+{
+	struct vms_xen_host *h;
+	struct vms_xen_domain *d = NULL;
+	size_t n = 0;
+	if (!vms_xen_host_usable() || !vms_ok(vms_xen_host_open(&h)))
+		return;
+	if (vms_ok(vms_xen_host_list(h, &d, &n)))
+		for (size_t i = 0; i < n && c->n < HOST_MAX_GUESTS && !c->nomem; i++) {
+			struct vms_host_guest *g = &c->g;
+			if (d[i].domid == 0 || d[i].dying)
+				continue;   /* dom0 is where we run */
+			memset(g, 0, sizeof(*g));
+			g->xen = true;
+			g->domid = d[i].domid;
+			if (d[i].name[0])
+				host_copy(g->name, sizeof(g->name), d[i].name);
+			else
+				snprintf(g->name, sizeof(g->name), "domain-%u", d[i].domid);
+			snprintf(g->spec, sizeof(g->spec), "xen:%u", d[i].domid);
+			if (!vms_vec_append((void **)&c->guests, &c->n, &c->cap, sizeof(*g), g))
+				c->nomem = true;
+		}
+	free(d);
+	vms_xen_host_close(h);
+}
+
 static int cmp_pid(const void *a, const void *b)
 {
 	const struct vms_host_guest *x = a, *y = b;
@@ -120,6 +151,12 @@ struct vms_error *vms_host_discover(const char *procfs, struct vms_host_guest **
 	} else {
 		if (c->n > 1)
 			qsort(c->guests, c->n, sizeof(*c->guests), cmp_pid);
+		add_xen(c);
+		if (c->nomem) {
+			free(c->guests);
+			free(c);
+			return &vms_error_nomem;
+		}
 		*out = c->guests;
 		*n = c->n;
 	}

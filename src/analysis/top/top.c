@@ -8,7 +8,8 @@
  * or a reused pid) its %CPU is its lifetime average and is_new is set.
  * The per-CPU split is the change of each /proc/stat counter over the sum
  * of their changes, as top does.  Host figures use the host's monotonic
- * clock.
+ * clock.  For a Xen domain the host figures are xentop's (libxenctrl from
+ * dom0): CPU seconds and %, memory, vCPUs and their times, state.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,7 @@ struct vms_top {
 	uint64_t prev_host_cpu;
 	struct prev_thread *prev_threads;
 	size_t nr_prev_threads;
+	struct vms_xen_host *xen;        /* opts.xen: the control interface */
 	/* the walk's collector */
 	struct vms_top_task *rows;
 	size_t nr_rows, cap_rows;
@@ -81,6 +83,11 @@ struct vms_error *vms_top_new(struct vms_kernel *k, const struct vms_top_options
 		vms_top_free(t);
 		return &vms_error_nomem;
 	}
+	struct vms_error *err = t->opts.xen ? vms_xen_host_open(&t->xen) : NULL;
+	if (err) {
+		vms_top_free(t);
+		return err;
+	}
 	*ret = t;
 	return NULL;
 }
@@ -96,6 +103,7 @@ void vms_top_free(struct vms_top *t)
 	free(t->prev);
 	free(t->prev_threads);
 	free(t->rows);
+	vms_xen_host_close(t->xen);
 	free(t);
 }
 
@@ -187,11 +195,61 @@ static void read_cpus(struct vms_top *t)
 	cpu_split(&tot_a, &tot_b, &S->cpu_total);
 }
 
+/* xentop's columns for the domain; CPU% over the host's clock, as xentop. */
+static void read_host_xen(struct vms_top *t, struct vms_top_host *H)
+{
+	struct vms_xen_vcpu *v = calloc(VMS_XEN_MAX_VCPUS, sizeof(*v));
+	unsigned nv = 0;
+	H->xen = true;
+	H->pid = -1;
+	struct vms_error *err = v ? vms_xen_host_domain(t->xen, t->opts.xen_domid, &H->xen_dom, v,
+						       VMS_XEN_MAX_VCPUS, &nv) : &vms_error_nomem;
+	if (err || H->xen_dom.dying) {
+		H->gone = t->host_seen && (!err || err->code == VMS_ERR_NOT_FOUND);
+		vms_error_free(err);
+		free(v);
+		return;
+	}
+	double wall = now_s(), dt = t->host_seen ? wall - t->prev_wall : 0;
+	struct prev_thread *now = calloc(nv ? nv : 1, sizeof(*now));
+	H->vcpus = calloc(nv ? nv : 1, sizeof(*H->vcpus));
+	if (!now || !H->vcpus) {
+		free(now);
+		free(v);
+		return;
+	}
+	H->present = true;
+	H->rss_kb = H->xen_dom.mem_kb;
+	H->cpu_percent = t->host_seen ? vms_xen_cpu_percent(t->prev_host_cpu, H->xen_dom.cpu_ns, dt) : 0;
+	for (unsigned i = 0; i < nv; i++) {
+		struct vms_top_vcpu *o = &H->vcpus[H->nr_vcpus++];
+		now[i] = (struct prev_thread){ (int)v[i].vcpu, v[i].cpu_ns, 0 };
+		o->vcpu = (int)v[i].vcpu;
+		o->pcpu = v[i].pcpu;
+		o->state = !v[i].online ? '-' : v[i].running ? 'r' : v[i].blocked ? 'b' : '-';
+		for (size_t j = 0; j < t->nr_prev_threads; j++)
+			if (t->prev_threads[j].tid == o->vcpu)
+				o->cpu_percent = vms_xen_cpu_percent(t->prev_threads[j].cpu_ns,
+								     v[i].cpu_ns, dt);
+	}
+	free(v);
+	free(t->prev_threads);
+	t->prev_threads = now;
+	t->nr_prev_threads = nv;
+	t->prev_wall = wall;
+	t->prev_host_cpu = H->xen_dom.cpu_ns;
+	t->host_seen = true;
+}
+
 static void read_host(struct vms_top *t)
 {
 	struct vms_top_host *H = &t->snap.host;
 	free(H->vcpus);
 	memset(H, 0, sizeof(*H));
+	if (t->opts.xen) {
+		read_host_xen(t, H);
+		return;
+	}
 	if (!t->opts.host_pid)
 		return;
 	H->pid = t->opts.host_pid;
@@ -226,6 +284,7 @@ static void read_host(struct vms_top *t)
 		v->vcpu = th->vcpu;
 		v->tid = th->tid;
 		v->state = th->state;
+		v->pcpu = th->processor;
 		for (size_t j = 0; dt > 0 && j < t->nr_prev_threads; j++) {
 			const struct prev_thread *o = &t->prev_threads[j];
 			if (o->tid != th->tid)

@@ -48,9 +48,15 @@ struct vms_types *vms_kernel_types(const struct vms_kernel *k)
 struct vms_error *vms_kernel_read(struct vms_kernel *k, uint64_t vaddr,
 				  void *buf, size_t len)
 {
-	/* The kernel image is linear: serve it without walking tables. */
+	/* The kernel image is linear: serve it without walking tables.  From
+	 * a copy of a live source's image (xen:, qemu:PID), taken at
+	 * discovery, only what cannot change (text, rodata): .data/.bss
+	 * (jiffies_64, avenrun, the task list's head) move on, and those
+	 * reads go to the source. */
 	if (vaddr >= k->map.text_vaddr && vaddr - k->map.text_vaddr < k->map.image_size &&
-	    len <= k->map.image_size - (vaddr - k->map.text_vaddr)) {
+	    len <= k->map.image_size - (vaddr - k->map.text_vaddr) &&
+	    (!(k->image_copy && k->src->live) ||
+	     (k->copy_ro_end && vaddr + len <= k->copy_ro_end))) {
 		memcpy(buf, k->image + (vaddr - k->map.text_vaddr), len);
 		return NULL;
 	}
@@ -951,6 +957,13 @@ struct vms_error *vms_kernel_open(struct vms_source *src,
 		vms_kernel_close(k);
 		return err;
 	}
+	/* Text and rodata end at __end_rodata, which x86-64 aligns to 2 MiB
+	 * and maps read-only: a copy of them stays true. */
+	uint64_t ro_end = 0;
+	if (k->image_copy && k->src->live &&
+	    vms_ok(vms_kernel_symbol(k, "__end_rodata", &ro_end)) &&
+	    ro_end > k->map.text_vaddr && ro_end - k->map.text_vaddr <= k->map.image_size)
+		k->copy_ro_end = ro_end;
 	*ret = k;
 	return NULL;
 }

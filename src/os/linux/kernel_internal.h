@@ -27,6 +27,8 @@ struct vms_kernel {
 	struct vms_x86_kernel_map map;
 	const uint8_t *image;      /* the kernel image, _text on */
 	uint8_t *image_copy;       /* owned copy when the source can't map it */
+	uint64_t copy_ro_end;      /* live source: the copy serves [_text, this), the
+				    * read-only text and rodata (__end_rodata), 0 none */
 	struct vms_symtab *syms;
 	struct vms_types *types;
 	struct vms_kernel_info info;
