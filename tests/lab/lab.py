@@ -186,7 +186,7 @@ SLEEPERS = [("sleeper-a", 8, None), ("sleeper-b", 8, None), ("sleeper-c", 6, Non
             ("sleeper-long-15", 1, None), ("sleeper-truncated-name", 1, None)]
 PERSONALITIES = sorted({s[0] for s in SLEEPERS} | {
     "stopme", "spinner", "threads", "tree-a", "tree-b", "tree-c", "tree-d",
-    "zparent", "longcmd", "oracle-snap"})
+    "zparent", "longcmd", "oracle-snap", "fdholder", "retitle"})
 
 
 class LabError(Exception):
@@ -536,6 +536,11 @@ zparent &
 ZPARENT=$!
 longcmd &
 LONGCMD=$!
+fdholder &
+FDHOLDER=$!
+# setproctitle over argv and into this environment string (workload.c)
+RETITLE_PAD=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef retitle x &
+RETITLE=$!
 # Stop stopme only once it runs as itself: a SIGSTOP between fork and exec
 # leaves a stopped copy of this shell instead (seen on a loaded host).
 i=0
@@ -555,6 +560,8 @@ while [ $i -lt 100 ]; do
   [ "$(cat /proc/$STOPME/comm 2>/dev/null)" = stopme ] || ok=0
   [ "$(tr '\0' '\n' < /proc/$LONGCMD/cmdline 2>/dev/null | wc -l)" -gt 1 ] || ok=0
   grep -qs '^State:.*Z' /proc/[0-9]*/status || ok=0
+  [ -e /tmp/fdholder.ready ] || ok=0
+  grep -qs '^retitle:' /proc/$RETITLE/cmdline || ok=0
   [ $ok = 1 ] && break
   sleep 0.2
   i=$((i+1))
@@ -577,6 +584,8 @@ echo "threads $THREADS"
 echo "tree $TREE"
 echo "zparent $ZPARENT"
 echo "longcmd $LONGCMD"
+echo "fdholder $FDHOLDER"
+echo "retitle $RETITLE"
 end workload
 oracle-snap
 sec ps; ps -o pid,ppid,comm,args; end ps

@@ -136,6 +136,21 @@ struct vms_error *vms_linux_file_path(struct vms_kernel *k, uint64_t file,
 	}
 
 	uint64_t mount = vfsmnt - L.mnt_in_mount.offset;
+	/* A shmem pseudo file (alloc_file_pseudo on the internal tmpfs or
+	 * hugetlbfs mount: memfd, SysV shm, shared anonymous memory) has a
+	 * dentry that is its own parent but not its mount's root: d_path()
+	 * then asks d_dname, simple_dname() for these, which gives
+	 * "/NAME (deleted)".  (nsfs and others have d_dname of their own.) */
+	uint64_t mroot = 0, dparent = 0;
+	if ((!strcmp(fstype, "tmpfs") || !strcmp(fstype, "hugetlbfs")) &&
+	    vms_ok(rd64(k, mount + L.mnt_in_mount.offset + L.mnt_root.offset, &mroot)) &&
+	    vms_ok(rd64(k, dentry + L.d_parent.offset, &dparent)) &&
+	    dparent == dentry && dentry != mroot) {
+		if ((err = dentry_name(k, &L, dentry, name, sizeof(name), &nlen)))
+			return vms_error_wrap(err, "struct file 0x%llx", (unsigned long long)file);
+		snprintf(buf, size, "/%s (deleted)", name);
+		return NULL;
+	}
 	uint64_t hash_pprev = 1;
 	vms_ok(rd64(k, dentry + L.d_hash_pprev.offset, &hash_pprev));
 	uint64_t first = dentry;

@@ -198,9 +198,11 @@ struct vms_error *vms_linux_cmdline(struct vms_kernel *k,
 		if ((err = read_area(k, &mm, mm.arg_start, end, max, "command line",
 				     buf, len, res)))
 			return err;
-		uint8_t *nul = *buf ? memchr(*buf, 0, *len) : NULL;
-		if (nul)
-			*len = (size_t)(nul - *buf);
+		/* get_mm_proctitle(): one page from arg_start, up to and
+		 * including the first NUL. */
+		size_t n = *len < 4096 ? *len : 4096;
+		uint8_t *nul = *buf ? memchr(*buf, 0, n) : NULL;
+		*len = nul ? (size_t)(nul - *buf) + 1 : n;
 		return NULL;
 	}
 	return read_area(k, &mm, mm.arg_start, mm.arg_end, max, "command line",

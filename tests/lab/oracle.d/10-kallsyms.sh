@@ -7,3 +7,8 @@ end kallsyms
 sec kallsyms_count
 grep -vc '\]$' /proc/kallsyms
 end kallsyms_count
+# What the count above leaves out: the tag of every non-core line
+# ([module], [bpf], [__builtin__kprobes], ...), counted.
+sec kallsyms_tags
+grep -o '\[[^]]*\]$' /proc/kallsyms | sort | uniq -c
+end kallsyms_tags

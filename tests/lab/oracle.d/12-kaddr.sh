@@ -5,3 +5,8 @@ sec kaddr
 grep -E ' [tT] _text$' /proc/kallsyms
 grep 'Kernel code' /proc/iomem
 end kaddr
+# linux_banner's address as the guest's /proc/kallsyms gives it: oracle
+# for vmsight rd of an address (its bytes are /proc/version's text).
+sec kbanner
+grep -E ' [dDrR] linux_banner$' /proc/kallsyms
+end kbanner

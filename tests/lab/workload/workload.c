@@ -19,6 +19,14 @@
  *                  bytes never pass through a shell); with arguments: pause.
  *   oracle-snap    snapshot /proc without forking and print the oracle
  *                  sections stat, taskstat, status, cmdline and transient.
+ *   fdholder       hold one fd of each kind readlink(/proc/PID/fd/N) names
+ *                  differently (pipe, sockets, eventfd and other anon
+ *                  inodes, tmpfs files, a deleted one, a memfd, a directory),
+ *                  then create /tmp/fdholder.ready and pause.
+ *   retitle        setproctitle as daemons do it: overwrite argv with a
+ *                  title longer than argv, running on into the environment
+ *                  strings, so /proc/PID/cmdline follows the kernel's
+ *                  "argv end byte is not NUL" rule; then pause.
  *
  * Anything else: print usage and exit 2.
  */
@@ -33,7 +41,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -251,6 +266,72 @@ static int oracle_snap(void)
     return 0;
 }
 
+/* ---- fd kinds and setproctitle ----------------------------------------- */
+
+/* Each kind of open file that /proc/PID/fd names its own way.  A failure
+ * is fatal: a holder with a missing kind would make the oracle silently
+ * poorer. */
+static int fdholder(void)
+{
+    int p[2], sv[2];
+    if (pipe(p) != 0)
+        die("pipe");
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+        die("socketpair");
+    if (socket(AF_INET, SOCK_DGRAM, 0) < 0)
+        die("socket AF_INET");
+    if (eventfd(0, 0) < 0)
+        die("eventfd");
+    if (epoll_create1(0) < 0)
+        die("epoll_create1");
+    if (timerfd_create(CLOCK_MONOTONIC, 0) < 0)
+        die("timerfd_create");
+    sigset_t ss;
+    sigemptyset(&ss);
+    sigaddset(&ss, SIGUSR2);
+    if (signalfd(-1, &ss, 0) < 0)
+        die("signalfd");
+    if (memfd_create("vmsight-lab", 0) < 0)
+        die("memfd_create");
+    if (open("/tmp", O_RDONLY | O_DIRECTORY) < 0)
+        die("open /tmp");
+    if (open("/tmp/fdholder.txt", O_RDWR | O_CREAT, 0644) < 0)
+        die("open /tmp/fdholder.txt");
+    if (open("/tmp/fdholder-gone", O_RDWR | O_CREAT, 0644) < 0 ||
+        unlink("/tmp/fdholder-gone") != 0)
+        die("/tmp/fdholder-gone");
+    int r = open("/tmp/fdholder.ready", O_WRONLY | O_CREAT, 0644);
+    if (r < 0)
+        die("open /tmp/fdholder.ready");
+    close(r);
+    forever();
+    return 0;
+}
+
+static const char TITLE[] = "retitle: a title longer than argv, written over the environment";
+
+static int retitle(int argc, char **argv)
+{
+    /* argv and environ strings lie back to back on the stack: the area
+     * setproctitle may use runs from argv[0] to the end of the last
+     * environment string. */
+    char *start = argv[0], *end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
+    for (char **e = environ; *e; e++)
+        if (*e == end)
+            end = *e + strlen(*e) + 1;
+    size_t room = (size_t)(end - start);
+    if (room < sizeof TITLE || (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - start)
+        >= sizeof TITLE) {
+        fprintf(stderr, "workload: retitle: argv must be shorter than the title and the "
+                        "environment long enough (%zu bytes)\n", room);
+        return 1;
+    }
+    memset(start, 0, room);
+    memcpy(start, TITLE, sizeof TITLE);
+    forever();
+    return 0;
+}
+
 /* ---- long command line --------------------------------------------------- */
 
 static void longcmd_exec(void)
@@ -322,6 +403,10 @@ int main(int argc, char **argv)
             longcmd_exec();
         forever();
     }
+    if (!strcmp(name, "fdholder"))
+        return fdholder();
+    if (!strcmp(name, "retitle"))
+        return retitle(argc, argv);
     if (!strcmp(name, "oracle-snap"))
         return oracle_snap();
 
