@@ -296,7 +296,8 @@ static struct vms_error *write_base(struct isf_types *t, struct isf_buf *b,
 	}
 	isf_puts(b, "\n}");
 	isf_strset_free(&seen);
-	qsort(names, nn, sizeof(*names), base_cmp);
+	if (nn > 1)   /* names is NULL when the BTF has no base type */
+		qsort(names, nn, sizeof(*names), base_cmp);
 	*sorted = names;
 	*nsorted = nn;
 	return NULL;
