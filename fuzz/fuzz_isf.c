@@ -17,6 +17,8 @@
 
 #include "export/isf_priv.h"
 
+#include "fuzz_file.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
@@ -51,13 +53,8 @@ static void write_seed(const char *dir)
 	btf__add_var(b, "runqueues", BTF_VAR_GLOBAL_ALLOCATED, lh);
 	uint32_t sz;
 	const void *raw = btf__raw_data(b, &sz);
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/btf-isf", dir);
-	FILE *f = fopen(path, "wb");
-	if (f && raw) {
-		fwrite(raw, 1, sz, f);
-		fclose(f);
-	}
+	if (raw)
+		fuzz_write_seed(dir, "btf-isf", raw, sz);
 	btf__free(b);
 }
 

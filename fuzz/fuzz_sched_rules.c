@@ -13,6 +13,8 @@
 
 #include <vmsight/steer.h>
 
+#include "fuzz_file.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
@@ -31,15 +33,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	const char *dir = getenv("VMSIGHT_FUZZ_WRITE_SEEDS");
 	if (!dir)
 		return 0;
-	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
-		char path[4096];
-		snprintf(path, sizeof(path), "%s/%s", dir, seeds[i][0]);
-		FILE *f = fopen(path, "wb");
-		if (f) {
-			fputs(seeds[i][1], f);
-			fclose(f);
-		}
-	}
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++)
+		fuzz_write_seed(dir, seeds[i][0], (const uint8_t *)seeds[i][1],
+				strlen(seeds[i][1]));
 	exit(0);
 }
 

@@ -174,21 +174,6 @@ static double now_wall(void)
 	return (double)t.tv_sec + t.tv_nsec / 1e9;
 }
 
-static void gm_log(const struct vms_guest_metrics *gm, enum vms_log_level level, const char *fmt,
-		   ...) __attribute__((format(printf, 3, 4)));
-static void gm_log(const struct vms_guest_metrics *gm, enum vms_log_level level, const char *fmt,
-		   ...)
-{
-	if (!gm->o.log)
-		return;
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	gm->o.log(gm->o.log_arg, level, msg);
-}
-
 void vms_guest_metrics_close(struct vms_guest_metrics *gm)
 {
 	if (!gm)
@@ -287,7 +272,7 @@ static void emit(struct vms_guest_metrics *r, size_t fam, double v, size_t n, ..
 	struct vms_error *err = vms_prom_add(r->set, fam, l, n + 1, v);
 	if (err) {
 		if (!r->emit_error_said)
-			gm_log(r, VMS_LOG_INFO, "internal error: %s", err->message);
+			vms_kernel_log(r->k, VMS_LOG_INFO, "internal error: %s", err->message);
 		r->emit_error_said = true;
 		vms_error_free(err);
 	}
@@ -400,7 +385,7 @@ bool vms_guest_metrics_run_checks(struct vms_guest_metrics *r)
 		struct vms_error *err = vms_check_run(r->k, check_groups[i].bit, on_finding, &c, &res);
 		if (err) {
 			ok = false;
-			gm_log(r, VMS_LOG_INFO, "check: %s", err->message);
+			vms_kernel_log(r->k, VMS_LOG_INFO, "check: %s", err->message);
 			vms_error_free(err);
 			continue;
 		}

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "actuator_priv.h"
+#include "util/vec.h"
 
 #define MAX_ENTRIES 65536
 
@@ -231,51 +232,39 @@ static struct act_entry *find(struct vms_actuator *a, int tid)
 /* Remember thread @tid as it is now, in memory and in the state file. */
 static struct vms_error *remember(struct vms_actuator *a, int pid, int tid, struct act_entry **ret)
 {
-	if (a->n == a->cap) {
-		if (a->cap >= MAX_ENTRIES)
-			return vms_error_create(VMS_ERR_INVALID, "more than %d threads steered",
-						MAX_ENTRIES);
-		size_t cap = a->cap ? a->cap * 2 : 16;
-		struct act_entry *e = realloc(a->e, cap * sizeof(*e));
-		if (!e)
-			return &vms_error_nomem;
-		a->e = e;
-		a->cap = cap;
-	}
-	struct act_entry *e = &a->e[a->n];
-	memset(e, 0, sizeof(*e));
-	e->pid = pid;
-	e->tid = tid;
+	if (a->n >= MAX_ENTRIES)
+		return vms_error_create(VMS_ERR_INVALID, "more than %d threads steered", MAX_ENTRIES);
+	struct act_entry e = { .pid = pid, .tid = tid };
 	char where[64];
 	snprintf(where, sizeof(where), "thread %d of process %d", tid, pid);
-	if (!act_thread_starttime(pid, tid, &e->starttime)) {
+	if (!act_thread_starttime(pid, tid, &e.starttime)) {
 		errno = ESRCH;
 		return act_errno_error("read /proc of", where);
 	}
 	if (a->o.kind == VMS_ACT_NICE) {
 		errno = 0;
-		e->orig_nice = getpriority(PRIO_PROCESS, (id_t)tid);
+		e.orig_nice = getpriority(PRIO_PROCESS, (id_t)tid);
 		if (errno)
 			return act_errno_error("getpriority of", where);
 		struct sched_param sp = { 0 };
-		e->orig_policy = sched_getscheduler(tid);
-		if (e->orig_policy < 0 || sched_getparam(tid, &sp) < 0)
+		e.orig_policy = sched_getscheduler(tid);
+		if (e.orig_policy < 0 || sched_getparam(tid, &sp) < 0)
 			return act_errno_error("sched_getscheduler of", where);
-		e->orig_rtprio = sp.sched_priority;
+		e.orig_rtprio = sp.sched_priority;
 	} else {
-		struct vms_error *err = act_cgroup_remember(a, e);
+		struct vms_error *err = act_cgroup_remember(a, &e);
 		if (err)
 			return err;
 	}
-	e->live = true;
-	a->n++;
+	e.live = true;
+	if (!vms_vec_append((void **)&a->e, &a->n, &a->cap, sizeof(e), &e))
+		return &vms_error_nomem;
 	struct vms_error *err = save_state(a);
 	if (err) {
-		e->live = false;
 		a->n--;
 		return err;
 	}
-	*ret = e;
+	*ret = &a->e[a->n - 1];
 	return NULL;
 }
 

@@ -77,10 +77,8 @@ struct vms_error *act_xen_restore_entry(struct json_object *o, bool *undone)
 
 #else
 
-#include <stdarg.h>
-
-#include <xenctrl.h>
-#include <xentoollog.h>
+#include "util/vec.h"
+#include "xen_priv.h"
 
 struct xen_entry {
 	uint32_t domid;
@@ -90,8 +88,7 @@ struct xen_entry {
 };
 
 struct act_xen {
-	xentoollog_logger quiet;
-	xc_interface *xch;
+	xc_interface *xch;              /* host's */
 	struct vms_xen_host *host;      /* domain info (uuid, state) */
 	const char *state_file;
 	bool dry_run;
@@ -99,23 +96,6 @@ struct act_xen {
 	struct xen_entry *e;
 	size_t n, cap;
 };
-
-static void quiet_vmessage(xentoollog_logger *l, xentoollog_level level, int errnoval,
-			   const char *context, const char *format, va_list al)
-{
-	(void)l, (void)level, (void)errnoval, (void)context, (void)format, (void)al;
-}
-
-static void quiet_progress(xentoollog_logger *l, const char *context, const char *doing_what,
-			   int percent, unsigned long done, unsigned long total)
-{
-	(void)l, (void)context, (void)doing_what, (void)percent, (void)done, (void)total;
-}
-
-static void quiet_destroy(xentoollog_logger *l)
-{
-	(void)l;
-}
 
 /* An error naming the call, the domain, and the permission it needs. */
 static struct vms_error *xen_error(const char *what, uint32_t domid)
@@ -149,14 +129,7 @@ struct vms_error *act_xen_open(const struct vms_actuator_options *o, struct act_
 		free(x);
 		return vms_error_wrap(err, "xen-credit2 actuator");
 	}
-	x->quiet = (xentoollog_logger){ quiet_vmessage, quiet_progress, quiet_destroy };
-	x->xch = xc_interface_open(&x->quiet, &x->quiet, 0);
-	if (!x->xch) {
-		err = xen_error("opening /dev/xen/privcmd for", 0);
-		vms_xen_host_close(x->host);
-		free(x);
-		return err;
-	}
+	x->xch = xen_host_xch(x->host);
 	*ret = x;
 	return NULL;
 }
@@ -165,7 +138,6 @@ void act_xen_close(struct act_xen *x)
 {
 	if (!x)
 		return;
-	xc_interface_close(x->xch);
 	vms_xen_host_close(x->host);
 	free(x->e);
 	free(x);
@@ -237,34 +209,24 @@ static struct vms_error *domain_uuid(struct vms_xen_host *h, uint32_t domid, cha
 static struct vms_error *remember(struct act_xen *x, uint32_t domid, struct xen_entry **ret)
 {
 	struct vms_error *err;
-	if (x->n == x->cap) {
-		if (x->cap >= XEN_MAX_STEERED)
-			return vms_error_create(VMS_ERR_INVALID, "more than %u domains steered",
-						XEN_MAX_STEERED);
-		size_t cap = x->cap ? x->cap * 2 : 8;
-		struct xen_entry *e = realloc(x->e, cap * sizeof(*e));
-		if (!e)
-			return &vms_error_nomem;
-		x->e = e;
-		x->cap = cap;
-	}
-	struct xen_entry *e = &x->e[x->n];
-	memset(e, 0, sizeof(*e));
-	e->domid = domid;
-	if ((err = domain_uuid(x->host, domid, e->uuid, sizeof(e->uuid))))
+	if (x->n >= XEN_MAX_STEERED)
+		return vms_error_create(VMS_ERR_INVALID, "more than %u domains steered",
+					XEN_MAX_STEERED);
+	struct xen_entry e = { .domid = domid };
+	if ((err = domain_uuid(x->host, domid, e.uuid, sizeof(e.uuid))))
 		return vms_error_wrap(err, "xen-credit2 actuator");
 	struct xen_domctl_sched_credit2 s = { 0 };
 	if (xc_sched_credit2_domain_get(x->xch, domid, &s) < 0)
 		return xen_error("reading the credit2 weight (XEN_DOMCTL_SCHEDOP_getinfo)", domid);
-	e->weight = s.weight;
-	e->live = true;
-	x->n++;
+	e.weight = s.weight;
+	e.live = true;
+	if (!vms_vec_append((void **)&x->e, &x->n, &x->cap, sizeof(e), &e))
+		return &vms_error_nomem;
 	if ((err = save_state(x))) {
-		e->live = false;
 		x->n--;
 		return err;
 	}
-	*ret = e;
+	*ret = &x->e[x->n - 1];
 	return NULL;
 }
 

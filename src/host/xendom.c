@@ -101,6 +101,8 @@ struct vms_error *vms_xen_host_domain(struct vms_xen_host *h, uint32_t domid,
 #include <xenstore.h>
 #include <xentoollog.h>
 
+#include "xen_priv.h"
+
 #define BATCH 64u
 #define MAX_NAME 256u               /* bytes of a xenstore name read */
 
@@ -160,6 +162,11 @@ struct vms_error *vms_xen_host_open(struct vms_xen_host **ret)
 	h->xs = xs_open(XS_OPEN_SOCKETONLY | XS_OPEN_READONLY);
 	*ret = h;
 	return NULL;
+}
+
+xc_interface *xen_host_xch(struct vms_xen_host *h)
+{
+	return h->xch;
 }
 
 void vms_xen_host_close(struct vms_xen_host *h)
